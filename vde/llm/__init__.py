@@ -1,0 +1,1 @@
+"""Results of background LLM jobs."""
