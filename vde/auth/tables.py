@@ -33,15 +33,15 @@ class User(Table, tablename=tablename("users")):
     updated_at = updated_at()
 
 
-def _user_fk(**kwargs: object) -> ForeignKey:
-    """``user_id text NOT NULL`` pointing at the user, removed with the user."""
+def _user_fk() -> ForeignKey[User]:
+    """``user_id text NOT NULL``, indexed, pointing at the user, gone with the user."""
     return ForeignKey(
         User,
         null=False,
         on_delete=OnDelete.cascade,
         on_update=OnUpdate.no_action,
         db_column_name="user_id",
-        **kwargs,  # type: ignore[arg-type]
+        index=True,
     )
 
 
@@ -49,7 +49,7 @@ class Account(Table, tablename=tablename("accounts")):
     """One sign-in method of a user (a password, or a provider identity)."""
 
     id = Text(primary_key=True, default=None)
-    user = _user_fk(index=True)
+    user = _user_fk()
     account_id = Text(default=None, help_text="The provider's id of the user.")
     provider_id = Text(default=None, help_text="'credential', 'github', ...")
     access_token = Text(null=True, default=None, secret=True)
@@ -72,7 +72,7 @@ class Session(Table, tablename=tablename("sessions")):
     """A signed-in browser session, found by its token."""
 
     id = Text(primary_key=True, default=None)
-    user = _user_fk(index=True)
+    user = _user_fk()
     token = Text(unique=True, default=None, secret=True)
     expires_at = Timestamptz(default=None)
     ip_address = Text(null=True, default=None)
@@ -100,7 +100,7 @@ class ApiKey(Table, tablename=tablename("api_keys")):
     start = Text(null=True, default=None, help_text="First characters, shown in UIs.")
     prefix = Text(null=True, default=None)
     key = Text(unique=True, default=None, secret=True, help_text="A hash of the key.")
-    user = _user_fk(index=True)
+    user = _user_fk()
     refill_interval = Integer(null=True, default=None)
     refill_amount = Integer(null=True, default=None)
     last_refill_at = Timestamptz(null=True, default=None)

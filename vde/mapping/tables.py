@@ -79,7 +79,7 @@ class MapItem(Table, tablename=tablename("map_items")):
         ),
     )
     item_type = Varchar(length=50, default=None, choices=MapItemType)
-    origin = ForeignKey(
+    origin: ForeignKey[MapItem] = ForeignKey(
         "self",
         null=True,
         on_delete=OnDelete.set_null,
@@ -88,7 +88,7 @@ class MapItem(Table, tablename=tablename("map_items")):
         index=True,
         help_text="The tile this one was copied from.",
     )
-    parent = ForeignKey(
+    parent: ForeignKey[MapItem] = ForeignKey(
         "self",
         null=True,
         on_delete=OnDelete.cascade,

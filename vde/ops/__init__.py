@@ -1,0 +1,1 @@
+"""The ``vde`` Piccolo app: no tables, only commands (``piccolo vde ...``)."""

@@ -1,0 +1,27 @@
+"""``piccolo vde info``: which server vde is talking to, and its version."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+from piccolo.engine import engine_finder
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, safe to print in logs."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def info() -> None:
+    """Print the database URL (password hidden) and the server's version."""
+    engine = engine_finder()
+    if engine is None:
+        raise SystemExit("No engine: is piccolo_conf.py (or PICCOLO_CONF) set up?")
+    rows = await engine.run_ddl("SELECT version() AS version, current_database() AS db")
+    dsn = str(getattr(engine, "config", {}).get("dsn", "?"))
+    print(f"database: {redacted(dsn)}")
+    print(f"server:   {rows[0]['version']}")

@@ -1,0 +1,20 @@
+"""The ``vde`` app: operations on vde's schema (no tables of its own)."""
+
+import os
+
+from piccolo.conf.apps import AppConfig, Command
+
+from .commands.info import info
+
+APP_CONFIG = AppConfig(
+    app_name="vde",
+    # Empty: Piccolo's `forwards all` visits every app's migrations folder.
+    migrations_folder_path=os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "piccolo_migrations"
+    ),
+    table_classes=[],
+    migration_dependencies=[],
+    commands=[
+        Command(callable=info),
+    ],
+)

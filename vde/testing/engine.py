@@ -1,0 +1,38 @@
+"""Point Piccolo at another database for a while (a scratch database in a test).
+
+Piccolo finds its engine in ``piccolo_conf.DB`` and caches it on each table class
+(``Table._meta.db``), so both are switched, and both restored afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from piccolo.conf.apps import Finder
+from piccolo.engine.base import Engine
+from piccolo.table import Table
+
+
+def _all_tables(root: type[Table] = Table) -> Iterator[type[Table]]:
+    for table in root.__subclasses__():
+        yield table
+        yield from _all_tables(table)
+
+
+@contextmanager
+def use_engine(engine: Engine) -> Iterator[Engine]:
+    """Run Piccolo queries and migrations on ``engine`` inside the block."""
+    conf = Finder().get_piccolo_conf_module()
+    saved_conf = getattr(conf, "DB", None)
+    saved_tables = {table: table._meta._db for table in _all_tables()}
+    conf.DB = engine
+    for table in saved_tables:
+        table._meta.db = engine
+    try:
+        yield engine
+    finally:
+        conf.DB = saved_conf
+        # Tables defined inside the block (migrations' snapshots) are left alone.
+        for table, db in saved_tables.items():
+            table._meta._db = db
