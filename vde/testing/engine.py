@@ -24,6 +24,8 @@ def _all_tables(root: type[Table] = Table) -> Iterator[type[Table]]:
 def use_engine(engine: Engine) -> Iterator[Engine]:
     """Run Piccolo queries and migrations on ``engine`` inside the block."""
     conf = Finder().get_piccolo_conf_module()
+    if conf is None:
+        raise RuntimeError("piccolo_conf not found: set PICCOLO_CONF or add one")
     saved_conf = getattr(conf, "DB", None)
     saved_tables = {table: table._meta._db for table in _all_tables()}
     conf.DB = engine
