@@ -26,7 +26,7 @@ def use_engine(engine: Engine) -> Iterator[Engine]:
     conf = Finder().get_piccolo_conf_module()
     if conf is None:
         raise RuntimeError("piccolo_conf not found: set PICCOLO_CONF or add one")
-    saved_conf = getattr(conf, "DB", None)
+    saved_conf: Engine = conf.DB
     saved_tables = {table: table._meta._db for table in _all_tables()}
     conf.DB = engine
     for table in saved_tables:
