@@ -1,4 +1,4 @@
-"""Point Piccolo at another database for a while (a scratch database in a test).
+"""Point Piccolo at another database for a while (a scratch database).
 
 Piccolo finds its engine in ``piccolo_conf.DB`` and caches it on each table class
 (``Table._meta.db``), so both are switched, and both restored afterwards.
