@@ -5,6 +5,7 @@ import os
 from piccolo.conf.apps import AppConfig, Command
 
 from .commands.info import info
+from .commands.migrate import migrate
 
 APP_CONFIG = AppConfig(
     app_name="vde",
@@ -16,5 +17,6 @@ APP_CONFIG = AppConfig(
     migration_dependencies=[],
     commands=[
         Command(callable=info),
+        Command(callable=migrate),
     ],
 )
