@@ -1,0 +1,57 @@
+"""The ER diagram (vde/diagram.py, `piccolo vde diagram`) and the README's copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vde.diagram import mermaid, readme_diagram, replace_block
+from vde.ops.commands.diagram import diagram
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_readme_diagram_is_current() -> None:
+    shown = readme_diagram(README.read_text(encoding="utf-8"))
+    assert shown is not None, "README.md has lost its diagram markers"
+    assert shown == mermaid(), (
+        "README.md's diagram is stale: run `piccolo vde diagram --readme=README.md`"
+    )
+
+
+def test_diagram_marks_primary_foreign_and_unique_keys() -> None:
+    lines = [line.strip() for line in mermaid().splitlines()]
+    assert lines[0] == "erDiagram"
+    assert "text id PK" in lines
+    assert "text email UK" in lines
+    assert 'integer id PK "identity"' in lines
+    assert "text auth_user_id FK, UK" in lines
+    assert 'integer parent_id FK "null"' in lines
+    assert 'varchar(255) path "unique (coord_user_id, coord_group_id, path)"' in lines
+
+
+def test_diagram_relations_carry_cardinality_and_relation_name() -> None:
+    lines = {line.strip() for line in mermaid().splitlines()}
+    # A required foreign key: exactly one user, any number of accounts.
+    assert 'vde_users ||--o{ vde_accounts : "user"' in lines
+    # A nullable self-reference: zero or one parent.
+    assert 'vde_map_items |o--o{ vde_map_items : "parent"' in lines
+    assert 'vde_map_items |o--o{ vde_map_items : "origin"' in lines
+    # A unique foreign key: a user has at most one mapping.
+    assert 'vde_users ||--o| vde_user_mapping : "auth_user"' in lines
+    assert sum("--" in line for line in lines) == 8
+
+
+def test_diagram_command_writes_output_file_and_readme(tmp_path: Path) -> None:
+    output = tmp_path / "tables.mmd"
+    readme = tmp_path / "README.md"
+    readme.write_text(replace_block(README.read_text(encoding="utf-8"), "old\n"))
+    diagram(output=str(output), readme=str(readme))
+    assert output.read_text(encoding="utf-8") == mermaid()
+    assert readme_diagram(readme.read_text(encoding="utf-8")) == mermaid()
+
+
+def test_replace_block_without_markers_says_what_to_add() -> None:
+    with pytest.raises(ValueError, match="no diagram markers"):
+        replace_block("# a README\n", mermaid())

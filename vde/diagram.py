@@ -1,0 +1,121 @@
+"""A Mermaid ``erDiagram`` of vde's tables, drawn from the table classes.
+
+Drawn from the classes rather than a live database so that it needs no server
+and shows the names repositories use (relation names label the lines). The
+README carries a copy between two markers; a test keeps it current.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from piccolo.columns import Column, ForeignKey, Serial
+from piccolo.constraints import Unique
+from piccolo.table import Table
+
+#: The README's copy of the diagram sits between these two lines.
+BEGIN_MARKER = "<!-- diagram: begin (piccolo vde diagram --readme=README.md) -->"
+END_MARKER = "<!-- diagram: end -->"
+
+
+def vde_tables() -> list[type[Table]]:
+    """Every vde table, app by app in migration order, as each app lists them."""
+    from vde.auth.piccolo_app import APP_CONFIG as AUTH
+    from vde.llm.piccolo_app import APP_CONFIG as LLM
+    from vde.mapping.piccolo_app import APP_CONFIG as MAPPING
+
+    return [table for app in (AUTH, MAPPING, LLM) for table in app.table_classes]
+
+
+def _column_type(column: Column) -> str:
+    if isinstance(column, Serial):
+        # A raw step turns Piccolo's SERIAL into an identity column.
+        return "integer"
+    return column.column_type.lower().replace(" ", "_")
+
+
+def _keys(column: Column) -> str:
+    keys = []
+    if column._meta.primary_key:
+        keys.append("PK")
+    if isinstance(column, ForeignKey):
+        keys.append("FK")
+    if column._meta.unique:
+        keys.append("UK")
+    return ", ".join(keys)
+
+
+def _comment(column: Column, table: type[Table]) -> str:
+    notes = []
+    if isinstance(column, Serial):
+        notes.append("identity")
+    if column._meta.null:
+        notes.append("null")
+    # Mermaid's UK is one column; a rule over several is spelled out.
+    for constraint in table._meta.constraints:
+        if not isinstance(constraint, Unique):
+            continue
+        columns = constraint.columns
+        if column._meta.db_column_name in columns:
+            notes.append(f"unique ({', '.join(columns)})")
+    return f'"{"; ".join(notes)}"' if notes else ""
+
+
+def _attribute(column: Column, table: type[Table]) -> str:
+    parts = [_column_type(column), column._meta.db_column_name]
+    parts += [part for part in (_keys(column), _comment(column, table)) if part]
+    return " ".join(parts)
+
+
+def _relation(table: type[Table], fk: ForeignKey) -> str:
+    target = fk._foreign_key_meta.resolved_references._meta.tablename
+    # Left: how many targets a row points at; right: how many rows point at one.
+    one_target = "|o" if fk._meta.null else "||"
+    many_rows = "o|" if fk._meta.unique else "o{"
+    return (
+        f"    {target} {one_target}--{many_rows} {table._meta.tablename} "
+        f': "{fk._meta.name}"'
+    )
+
+
+def mermaid(tables: Sequence[type[Table]] | None = None) -> str:
+    """The ``erDiagram`` source for ``tables`` (default: all of vde's)."""
+    tables = vde_tables() if tables is None else tables
+    lines = ["erDiagram"]
+    for table in tables:
+        lines.append(f"    {table._meta.tablename} {{")
+        lines += [
+            f"        {_attribute(column, table)}" for column in table._meta.columns
+        ]
+        lines.append("    }")
+    for table in tables:
+        lines += [_relation(table, fk) for fk in table._meta.foreign_key_columns]
+    return "\n".join(lines) + "\n"
+
+
+def readme_block(diagram: str) -> str:
+    """The README's section body: markers around a fenced ``mermaid`` block."""
+    return f"{BEGIN_MARKER}\n```mermaid\n{diagram}```\n{END_MARKER}"
+
+
+def replace_block(text: str, diagram: str) -> str:
+    """``text`` (a README) with the diagram between the markers replaced."""
+    start = text.find(BEGIN_MARKER)
+    end = text.find(END_MARKER)
+    if start < 0 or end < start:
+        raise ValueError(
+            f"the README has no diagram markers: add the lines\n{BEGIN_MARKER}\n"
+            f"{END_MARKER}\nwhere the diagram belongs"
+        )
+    return text[:start] + readme_block(diagram) + text[end + len(END_MARKER) :]
+
+
+def readme_diagram(text: str) -> str | None:
+    """The diagram currently in a README's block, or None without markers."""
+    start = text.find(BEGIN_MARKER)
+    end = text.find(END_MARKER)
+    if start < 0 or end < start:
+        return None
+    block = text[start + len(BEGIN_MARKER) : end].strip("\n")
+    lines: Iterable[str] = block.splitlines()
+    return "\n".join(line for line in lines if not line.startswith("```")) + "\n"

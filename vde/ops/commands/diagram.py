@@ -1,0 +1,28 @@
+"""``piccolo vde diagram``: the tables as a Mermaid ER diagram."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vde.diagram import mermaid, replace_block
+
+
+def diagram(output: str = "", readme: str = "") -> None:
+    """Print a Mermaid ``erDiagram`` of vde's tables, or write it to files.
+
+    :param output: write the diagram to this file instead of printing it.
+    :param readme: refresh the diagram between the markers of this README
+        (e.g. ``--readme=README.md`` after changing a table).
+    """
+    text = mermaid()
+    if readme:
+        path = Path(readme)
+        path.write_text(
+            replace_block(path.read_text(encoding="utf-8"), text), encoding="utf-8"
+        )
+        print(f"diagram refreshed in {readme}")
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"diagram written to {output}")
+    if not readme and not output:
+        print(text, end="")
