@@ -4,6 +4,7 @@ import os
 
 from piccolo.conf.apps import AppConfig, Command
 
+from .commands.diagram import diagram
 from .commands.info import info
 from .commands.migrate import migrate
 
@@ -16,6 +17,7 @@ APP_CONFIG = AppConfig(
     table_classes=[],
     migration_dependencies=[],
     commands=[
+        Command(callable=diagram),
         Command(callable=info),
         Command(callable=migrate),
     ],
