@@ -55,7 +55,7 @@ def _comment(column: Column, table: type[Table]) -> str:
     for constraint in table._meta.constraints:
         if not isinstance(constraint, Unique):
             continue
-        columns = constraint.columns
+        columns = [str(name) for name in constraint.columns]
         if column._meta.db_column_name in columns:
             notes.append(f"unique ({', '.join(columns)})")
     return f'"{"; ".join(notes)}"' if notes else ""
