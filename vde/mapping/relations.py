@@ -1,0 +1,44 @@
+"""The map's to-many relations (and user -> user_mapping) as Piccolo queries.
+
+To-one relations need no helper: traverse the foreign key, e.g.
+``MapItem.select(MapItem.ref_item.title, MapItem.parent.path)``,
+``BaseItemVersion.base_item.title``, ``UserMapping.auth_user.email``. Each helper
+here returns an unrun ``Select`` (or ``First``): chain ``.order_by()``,
+``.limit()`` or ``.output()``, then ``await`` it. For the seed's repository
+queries in their index-friendly shapes see :mod:`vde.mapping.queries`.
+
+``user_mapping_of`` is a plain ``where``: Piccolo 1.38's ``ForeignKey.reverse()``
+builds its join from the attribute name (``auth_user``), not ``db_column_name``
+(``auth_user_id``), so ``get_related(UserMapping.auth_user.reverse())`` fails.
+"""
+
+from __future__ import annotations
+
+from piccolo.query.methods.select import First, Select
+
+from vde.mapping.tables import BaseItemVersion, MapItem, UserMapping
+
+
+def children_of(tile_id: int) -> Select:
+    """The tiles whose parent is ``tile_id``."""
+    return MapItem.select().where(MapItem.parent == tile_id)
+
+
+def copies_of(tile_id: int) -> Select:
+    """The tiles copied from ``tile_id`` (their ``origin``)."""
+    return MapItem.select().where(MapItem.origin == tile_id)
+
+
+def tiles_showing(base_item_id: int) -> Select:
+    """The tiles (map items) that show base item ``base_item_id``."""
+    return MapItem.select().where(MapItem.ref_item == base_item_id)
+
+
+def versions_of(base_item_id: int) -> Select:
+    """The saved versions of base item ``base_item_id``."""
+    return BaseItemVersion.select().where(BaseItemVersion.base_item == base_item_id)
+
+
+def user_mapping_of(user_id: str) -> First:
+    """The user's mapping row (its integer map owner id), or ``None``."""
+    return UserMapping.select().where(UserMapping.auth_user == user_id).first()
