@@ -6,6 +6,7 @@ from piccolo.conf.apps import AppConfig, Command
 
 from .commands.diagram import diagram
 from .commands.info import info
+from .commands.lint import lint
 from .commands.migrate import migrate
 
 APP_CONFIG = AppConfig(
@@ -19,6 +20,7 @@ APP_CONFIG = AppConfig(
     commands=[
         Command(callable=diagram),
         Command(callable=info),
+        Command(callable=lint),
         Command(callable=migrate),
     ],
 )

@@ -1,0 +1,137 @@
+"""Collecting each migration's SQL for squawk (vde/ops/migration_sql.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import ModuleType
+
+import asyncpg
+import pytest
+import pytest_asyncio
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine.postgres import PostgresEngine
+
+from vde.ops.migration_sql import (
+    MigrationSql,
+    MigrationSqlError,
+    collect,
+    parse_preview,
+    raw_sql,
+    write,
+)
+from vde.testing.scratch import (
+    create_database,
+    drop_database,
+    scratch_name,
+    server_url,
+)
+
+
+@pytest_asyncio.fixture
+async def empty_url() -> AsyncIterator[str]:
+    name = scratch_name("lint")
+    url = await create_database(server_url(), name)
+    try:
+        yield url
+    finally:
+        await drop_database(server_url(), name)
+
+
+async def test_collect_has_generated_and_raw_sql_and_creates_nothing(
+    empty_url: str,
+) -> None:
+    migrations = await collect(PostgresEngine(config={"dsn": empty_url}))
+    by_id = {m.migration_id: m for m in migrations}
+    auth = by_id["2026-11-26T17:26:32:771886"]
+    assert auth.raw == []
+    assert any('CREATE TABLE "vde_users"' in sql for sql in auth.generated)
+    # The raw step --preview leaves out: identity ids, collation, partial index.
+    mapping_raw = by_id["2026-11-26T17:26:38:707864"]
+    assert mapping_raw.generated == []
+    assert any("CREATE INDEX vde_map_items_roots" in sql for sql in mapping_raw.raw)
+    assert any("COLLATE \"C\"" in sql for sql in mapping_raw.raw)
+    assert [m.app_name for m in migrations][:1] == ["auth"]
+    connection = await asyncpg.connect(empty_url)
+    try:
+        tables = await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        )
+    finally:
+        await connection.close()
+    # The preview records nothing and builds nothing but Piccolo's own table.
+    assert [row["tablename"] for row in tables] == ["migration"]
+
+
+def test_parse_preview_splits_blocks_by_migration_and_terminates_statements() -> None:
+    output = (
+        "🚀 Running 2 migrations:\n"
+        "  - 2026-01-01T00:00:00:000001 [preview forwards]... \n"
+        ' CREATE TABLE "t" ("id" TEXT);CREATE INDEX t_i ON "t" ("id");\n'
+        'ALTER TABLE "t" DROP COLUMN "x"\n'
+        "ok! ✔️\n"
+        "  - 2026-01-01T00:00:00:000002 [preview forwards]... ok! ✔️\n"
+    )
+    assert parse_preview(output) == {
+        "2026-01-01T00:00:00:000001": [
+            'CREATE TABLE "t" ("id" TEXT);CREATE INDEX t_i ON "t" ("id");',
+            'ALTER TABLE "t" DROP COLUMN "x";',
+        ],
+        "2026-01-01T00:00:00:000002": [],
+    }
+
+
+def test_raw_sql_accepts_a_string_or_a_list() -> None:
+    module = ModuleType("m")
+    assert raw_sql(module) == []
+    module.FORWARDS = "SELECT 1"  # type: ignore[attr-defined]
+    assert raw_sql(module) == ["SELECT 1"]
+    module.FORWARDS = ["SELECT 1", "SELECT 2"]  # type: ignore[attr-defined]
+    assert raw_sql(module) == ["SELECT 1", "SELECT 2"]
+
+
+async def test_raw_step_without_forwards_constant_is_refused(
+    empty_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A migration whose raw SQL hides in a function: the linter cannot see it.
+    hidden = ModuleType("hidden_raw_migration")
+
+    async def forwards() -> MigrationManager:
+        manager = MigrationManager(migration_id="x", app_name="mapping")
+
+        async def raw() -> None:
+            pass
+
+        manager.add_raw(raw)
+        return manager
+
+    hidden.ID = "2999-01-01T00:00:00:000000"  # type: ignore[attr-defined]
+    hidden.forwards = forwards  # type: ignore[attr-defined]
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+
+    real = BaseMigrationManager.get_migration_modules
+
+    def with_hidden(self: BaseMigrationManager, folder: str) -> dict:
+        modules = real(self, folder)
+        if folder.endswith("mapping"):
+            modules[hidden.ID] = hidden  # type: ignore[attr-defined]
+        return modules
+
+    monkeypatch.setattr(BaseMigrationManager, "get_migration_modules", with_hidden)
+    with pytest.raises(MigrationSqlError, match="no FORWARDS constant"):
+        await collect(PostgresEngine(config={"dsn": empty_url}))
+
+
+def test_write_makes_one_file_per_migration_raw_steps_first(tmp_path: Path) -> None:
+    (tmp_path / "stale.sql").write_text("DROP TABLE x;")
+    migrations = [
+        MigrationSql("auth", "2026-01-01T00:00:00:000001", [], ["CREATE TABLE a ();"]),
+        MigrationSql("llm", "2026-01-01T00:00:00:000002", ["CREATE INDEX i ON a"], []),
+    ]
+    paths = write(migrations, tmp_path)
+    assert [p.name for p in paths] == [
+        "001_auth_2026_01_01T00_00_00_000001.sql",
+        "002_llm_2026_01_01T00_00_00_000002.sql",
+    ]
+    assert sorted(p.name for p in tmp_path.glob("*.sql")) == [p.name for p in paths]
+    assert "CREATE INDEX i ON a;" in paths[1].read_text()

@@ -1,0 +1,142 @@
+"""The SQL each migration runs, as files a SQL linter (squawk) can read.
+
+``piccolo migrations forwards --preview`` prints the generated SQL only: raw
+steps are functions it skips. So vde's raw migrations keep their SQL in module
+constants, ``FORWARDS`` and ``BACKWARDS`` (a string or a list of strings), which
+their ``add_raw`` steps run; a raw step without them would be invisible here and
+is reported as an error rather than silently left unlinted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.apps.migrations.commands.base import BaseMigrationManager
+from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.engine.postgres import PostgresEngine
+
+from vde.ops.engine import use_engine
+
+# What ForwardsMigrationManager prints around each migration in preview mode.
+_PREVIEW_BLOCK = re.compile(
+    r"^  - (?P<id>\S+) \[preview forwards\]\.\.\. (?P<sql>.*?)ok! ✔️$",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+class MigrationSqlError(RuntimeError):
+    """A migration's SQL cannot be collected (preview failed, raw SQL hidden)."""
+
+
+@dataclass(frozen=True)
+class MigrationSql:
+    """The forwards SQL of one migration, in the order it runs (raw steps first)."""
+
+    app_name: str
+    migration_id: str
+    raw: list[str]
+    generated: list[str]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.app_name}_{re.sub(r'[^0-9A-Za-z]+', '_', self.migration_id)}.sql"
+
+    def text(self) -> str:
+        lines = [f"-- app {self.app_name}, migration {self.migration_id}"]
+        if self.raw:
+            lines.append("-- raw steps (they run before the generated ones)")
+            lines += [_terminated(sql) for sql in self.raw]
+        if self.generated:
+            lines.append("-- generated (piccolo migrations forwards --preview)")
+            lines += self.generated
+        return "\n".join(lines) + "\n"
+
+
+def _terminated(sql: str) -> str:
+    sql = sql.strip()
+    return sql if sql.endswith(";") else sql + ";"
+
+
+def raw_sql(module: ModuleType, name: str = "FORWARDS") -> list[str]:
+    """The raw statements a migration module declares in constant ``name``."""
+    value = getattr(module, name, None)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(sql) for sql in value]
+
+
+def parse_preview(output: str) -> dict[str, list[str]]:
+    """Generated statements per migration id, from ``forwards --preview`` output."""
+    found: dict[str, list[str]] = {}
+    for block in _PREVIEW_BLOCK.finditer(output):
+        # DDL is printed as one line ending in ';'; other queries without it.
+        lines = [line.strip() for line in block["sql"].splitlines()]
+        found[block["id"]] = [_terminated(line) for line in lines if line]
+    return found
+
+
+async def collect(engine: PostgresEngine) -> list[MigrationSql]:
+    """The SQL of every registered app's migrations, previewed on ``engine``.
+
+    ``engine`` must point at an empty scratch database: the preview only lists
+    migrations that have not run there (it creates Piccolo's ``migration`` table
+    and nothing else).
+    """
+    finder = BaseMigrationManager()
+    result: list[MigrationSql] = []
+    with use_engine(engine):
+        for app_name in finder.get_sorted_app_names():
+            output = io.StringIO()
+            with contextlib.redirect_stdout(output):
+                response = await run_forwards(app_name=app_name, preview=True)
+            if not response.success:
+                raise MigrationSqlError(
+                    f"preview of app {app_name} failed: {response.message}\n"
+                    f"{output.getvalue()}"
+                )
+            generated = parse_preview(output.getvalue())
+            folder = finder.get_app_config(app_name).migrations_folder_path
+            modules = finder.get_migration_modules(str(folder))
+            for migration_id in sorted(modules):
+                module = modules[migration_id]
+                raw = raw_sql(module)
+                await _check_raw_is_declared(module, raw)
+                result.append(
+                    MigrationSql(
+                        app_name=app_name,
+                        migration_id=migration_id,
+                        raw=raw,
+                        generated=generated.get(migration_id, []),
+                    )
+                )
+    return result
+
+
+async def _check_raw_is_declared(module: ModuleType, raw: list[str]) -> None:
+    manager = await module.forwards()
+    if isinstance(manager, MigrationManager) and manager.raw and not raw:
+        raise MigrationSqlError(
+            f"{module.__name__} has raw steps but no FORWARDS constant: keep the "
+            "raw SQL in FORWARDS/BACKWARDS so that it can be linted"
+        )
+
+
+def write(migrations: list[MigrationSql], folder: Path) -> list[Path]:
+    """One ``.sql`` file per migration in ``folder`` (emptied of old ``.sql`` first)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.sql"):
+        old.unlink()
+    paths = []
+    for number, migration in enumerate(migrations, start=1):
+        path = folder / f"{number:03d}_{migration.filename}"
+        path.write_text(migration.text(), encoding="utf-8")
+        paths.append(path)
+    return paths
