@@ -1,47 +1,55 @@
-"""Where vde connects: DATABASE_URL when set, else the embedded server."""
+"""``connection_pool``: Piccolo queries inside it reuse connections (no timings)."""
 
-from __future__ import annotations
+from vde.auth.tables import User
+from vde.database import connection_pool, make_engine
+from vde.testing.engine import use_engine
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-import pytest
-
-from vde.database import database_url
-
-# Starts the embedded server on VDE_PGDATA, then queries vde's database on it.
-PROBE = """
-import asyncio, asyncpg
-from vde.database import database_url
-async def main():
-    connection = await asyncpg.connect(database_url())
-    print(await connection.fetchval("SELECT current_database()"))
-    await connection.close()
-asyncio.run(main())
-"""
+BACKEND = (
+    "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+)
 
 
-def test_database_url_wins(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", "postgresql://someone@db.invalid:5433/x")
-    assert database_url() == "postgresql://someone@db.invalid:5433/x"
+async def backend() -> tuple:
+    """Which server process ran this Piccolo query ((pid, start) never repeats)."""
+    row = (await User.raw(BACKEND))[0]
+    return row["pid"], row["backend_start"]
 
 
-def test_two_processes_start_the_embedded_server_at_once(tmp_path: Path) -> None:
-    """Both find a running server (the first inits and starts it, the second joins)."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["VDE_PGDATA"] = str(tmp_path / "pgdata")
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", PROBE], env=env, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )
-        for _ in range(2)
-    ]
-    results = [process.communicate(timeout=180) for process in processes]
-    for process, (out, err) in zip(processes, results, strict=True):
-        assert process.returncode == 0, err
-        assert out.strip() == "vde"
-    # The last process to leave stopped the server it started.
-    assert not (tmp_path / "pgdata" / "postmaster.pid").exists()
+async def test_without_a_pool_every_piccolo_query_opens_a_new_connection(vde_db):
+    engine = make_engine(vde_db.url)
+    with use_engine(engine):
+        assert engine.pool is None
+        assert await backend() != await backend()
+
+
+async def test_queries_inside_connection_pool_reuse_its_connection(vde_db):
+    engine = make_engine(vde_db.url)
+    with use_engine(engine):
+        async with connection_pool(engine, min_size=1, max_size=1) as pooled:
+            assert pooled is engine and engine.pool is not None
+            first = await backend()
+            await User.insert(User(id="u1", email="ada@example.com"))
+            assert await User.count() == 1
+            assert await backend() == first
+        assert engine.pool is None  # closed at exit
+
+
+async def test_connection_pool_defaults_to_the_engine_of_piccolo_conf(vde_db):
+    engine = make_engine(vde_db.url)
+    with use_engine(engine):
+        async with connection_pool(min_size=1, max_size=2) as pooled:
+            assert pooled is engine and engine.pool is not None
+            assert User._meta.db is engine
+        assert engine.pool is None
+
+
+async def test_connection_pool_leaves_an_already_running_pool_open(vde_db):
+    engine = make_engine(vde_db.url)
+    with use_engine(engine):
+        async with connection_pool(engine, min_size=1, max_size=1):
+            pool = engine.pool
+            async with connection_pool(engine):
+                assert engine.pool is pool
+            assert engine.pool is pool
+            assert await User.count() == 0
+        assert engine.pool is None

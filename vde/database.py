@@ -8,12 +8,15 @@ folder of the project (``.pgdata/``, git-ignored).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import subprocess
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
 #: The database that vde's tables live in on the embedded server.
@@ -74,3 +77,36 @@ def make_engine(url: str | None = None, **config: Any) -> PostgresEngine:
     Extra keyword arguments are passed to asyncpg's ``connect`` as Piccolo does.
     """
     return PostgresEngine(config={"dsn": url or database_url(), **config})
+
+
+@contextlib.asynccontextmanager
+async def connection_pool(
+    engine: PostgresEngine | None = None, **pool_kwargs: Any
+) -> AsyncIterator[PostgresEngine]:
+    """Run the block's Piccolo queries on a pool of reused connections.
+
+    Without a pool Piccolo opens and closes a new connection for every query
+    (see BENCHMARKS.md for the cost). ``engine`` defaults to ``piccolo_conf.DB``,
+    the engine the tables use; ``pool_kwargs`` go to ``asyncpg.create_pool``
+    (``min_size``, ``max_size``, ...). An engine whose pool is already running
+    (a web app's, or ``vde.testing``'s) is used as it is and left open.
+    """
+    engine = engine or _configured_engine()
+    if engine.pool is not None:
+        yield engine
+        return
+    await engine.start_connection_pool(**pool_kwargs)
+    try:
+        yield engine
+    finally:
+        await engine.close_connection_pool()
+
+
+def _configured_engine() -> PostgresEngine:
+    engine = engine_finder()
+    if not isinstance(engine, PostgresEngine):
+        raise RuntimeError(
+            "connection_pool() needs a PostgresEngine: pass engine= or set DB in "
+            f"piccolo_conf (found {engine!r})"
+        )
+    return engine
