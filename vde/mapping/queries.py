@@ -1,0 +1,137 @@
+"""The seed's map reads as asyncpg queries that stay on an index under any plan.
+
+Every function takes an asyncpg connection (or pool: ``vde.sql.Connection``) and
+returns asyncpg ``Record`` rows. A tile row is every ``vde_map_items`` column
+followed by its base item's ``title, content, preview, link`` (the base item's
+id is ``ref_item_id``). The SQL is module constants, one prepared statement per
+function, shaped as the spec's "Query shapes" asks:
+
+- descendants are a ``path`` range with bound parameters, never ``LIKE $n``
+  (``MapCoordinates.descendant_bounds``): an index range in a generic plan too;
+- depth is ``length(path)``: ordering and the generation bound need no split;
+- a page of descendants is taken first (a ``MATERIALIZED`` CTE), then joined to
+  its base items, so only the page's rows are joined and sorted wide;
+- roots are found by ``item_type = 'user'``, which the partial index
+  ``vde_map_items_roots`` serves without reading the user's other tiles.
+
+Indexes used (checked by tests/mapping/test_queries.py on 20,000+ tiles, custom
+and generic plans): roots -> ``vde_map_items_roots``; tile and descendants ->
+``vde_map_items_coordinates_unique``; children -> ``vde_map_items_parent_id``;
+copies -> ``vde_map_items_origin_id``; versions ->
+``vde_base_item_versions_number_unique``.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from vde.mapping.coordinates import MapCoordinates
+from vde.mapping.tables import BaseItem, BaseItemVersion, MapItem
+from vde.sql import Connection, select_list
+
+_TILES = MapItem._meta.tablename
+_ITEMS = BaseItem._meta.tablename
+_VERSIONS = BaseItemVersion._meta.tablename
+#: What a tile row adds of its base item (the item's own id is ``ref_item_id``).
+_CONTENT = "b.title, b.content, b.preview, b.link"
+_TILE_WITH_CONTENT = (
+    f"SELECT {select_list(MapItem, 'm')}, {_CONTENT}\n"
+    f"FROM {_TILES} m JOIN {_ITEMS} b ON b.id = m.ref_item_id\n"
+)
+
+MAP_ROOT_SQL = (
+    _TILE_WITH_CONTENT
+    + "WHERE m.coord_user_id = $1 AND m.coord_group_id = $2 AND m.item_type = 'user'"
+)
+MAP_ROOTS_SQL = (
+    _TILE_WITH_CONTENT
+    + "WHERE m.coord_user_id = $1 AND m.item_type = 'user'\n"
+    + "ORDER BY m.coord_group_id"
+)
+TILE_AT_SQL = (
+    _TILE_WITH_CONTENT
+    + "WHERE m.coord_user_id = $1 AND m.coord_group_id = $2 AND m.path = $3"
+)
+#: $3/$4: the path range; $5: the longest path wanted; $6/$7: LIMIT (NULL: all)
+#: and OFFSET. The outer ORDER BY repeats the page's: a join keeps no order.
+DESCENDANTS_SQL = f"""\
+WITH page AS MATERIALIZED (
+    SELECT {select_list(MapItem, "m")}
+    FROM {_TILES} m
+    WHERE m.coord_user_id = $1 AND m.coord_group_id = $2
+      AND m.path >= $3 AND m.path < $4 AND length(m.path) <= $5
+    ORDER BY length(m.path), m.path, m.id
+    LIMIT $6 OFFSET $7
+)
+SELECT page.*, {_CONTENT}
+FROM page JOIN {_ITEMS} b ON b.id = page.ref_item_id
+ORDER BY length(page.path), page.path, page.id"""
+CHILDREN_SQL = _TILE_WITH_CONTENT + "WHERE m.parent_id = $1\nORDER BY m.path, m.id"
+COPIES_SQL = _TILE_WITH_CONTENT + "WHERE m.origin_id = $1\nORDER BY m.id"
+VERSIONS_SQL = (
+    f"SELECT {select_list(BaseItemVersion)}\nFROM {_VERSIONS}\n"
+    "WHERE base_item_id = $1\nORDER BY version_number DESC"
+)
+
+
+async def map_root(
+    conn: Connection, user_id: int, group_id: int = 0
+) -> asyncpg.Record | None:
+    """The root tile of map (``user_id``, ``group_id``) with its content."""
+    return await conn.fetchrow(MAP_ROOT_SQL, user_id, group_id)
+
+
+async def map_roots(conn: Connection, user_id: int) -> list[asyncpg.Record]:
+    """The root tile of each of ``user_id``'s maps, by group id."""
+    return await conn.fetch(MAP_ROOTS_SQL, user_id)
+
+
+async def tile_at(conn: Connection, coords: MapCoordinates) -> asyncpg.Record | None:
+    """The tile at ``coords`` with its content, or None."""
+    return await conn.fetchrow(
+        TILE_AT_SQL, coords.user_id, coords.group_id, coords.path
+    )
+
+
+async def descendants(
+    conn: Connection,
+    coords: MapCoordinates,
+    *,
+    generations: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[asyncpg.Record]:
+    """Tiles below ``coords`` (not itself), by depth, then path, then id.
+
+    ``generations`` keeps those at most that many steps below (1: children);
+    ``limit``/``offset`` page through them in that order.
+    """
+    for name, value in (("limit", limit), ("offset", offset)):
+        if value is not None and (not isinstance(value, int) or value < 0):
+            raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    lower, upper = coords.descendant_bounds()
+    return await conn.fetch(
+        DESCENDANTS_SQL,
+        coords.user_id,
+        coords.group_id,
+        lower,
+        upper,
+        coords.descendant_length_limit(generations),
+        limit,
+        offset,
+    )
+
+
+async def children(conn: Connection, parent_id: int) -> list[asyncpg.Record]:
+    """The tiles whose parent is tile ``parent_id``, by path."""
+    return await conn.fetch(CHILDREN_SQL, parent_id)
+
+
+async def copies(conn: Connection, origin_id: int) -> list[asyncpg.Record]:
+    """The tiles copied from tile ``origin_id``, oldest (lowest id) first."""
+    return await conn.fetch(COPIES_SQL, origin_id)
+
+
+async def versions(conn: Connection, base_item_id: int) -> list[asyncpg.Record]:
+    """The saved versions of base item ``base_item_id``, newest first."""
+    return await conn.fetch(VERSIONS_SQL, base_item_id)
