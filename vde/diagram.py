@@ -13,18 +13,11 @@ from piccolo.columns import Column, ForeignKey, Serial
 from piccolo.constraints import Unique
 from piccolo.table import Table
 
+from vde.registry import vde_tables
+
 #: The README's copy of the diagram sits between these two lines.
 BEGIN_MARKER = "<!-- diagram: begin (piccolo vde diagram --readme=README.md) -->"
 END_MARKER = "<!-- diagram: end -->"
-
-
-def vde_tables() -> list[type[Table]]:
-    """Every vde table, app by app in migration order, as each app lists them."""
-    from vde.auth.piccolo_app import APP_CONFIG as AUTH
-    from vde.llm.piccolo_app import APP_CONFIG as LLM
-    from vde.mapping.piccolo_app import APP_CONFIG as MAPPING
-
-    return [table for app in (AUTH, MAPPING, LLM) for table in app.table_classes]
 
 
 def _column_type(column: Column) -> str:

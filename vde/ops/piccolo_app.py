@@ -4,6 +4,7 @@ import os
 
 from piccolo.conf.apps import AppConfig, Command
 
+from .commands.app_role import app_role
 from .commands.diagram import diagram
 from .commands.info import info
 from .commands.lint import lint
@@ -18,6 +19,7 @@ APP_CONFIG = AppConfig(
     table_classes=[],
     migration_dependencies=[],
     commands=[
+        Command(callable=app_role),
         Command(callable=diagram),
         Command(callable=info),
         Command(callable=lint),

@@ -1,0 +1,200 @@
+"""``piccolo vde app_role``: a LOGIN role that can read and write rows, nothing else."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from vde.ops.commands.app_role import app_role
+from vde.registry import vde_tables
+from vde.testing import ScratchDatabase
+
+TABLES = [table._meta.tablename for table in vde_tables()]
+
+
+@pytest_asyncio.fixture
+async def role(vde_db: ScratchDatabase) -> AsyncIterator[str]:
+    """A unique role name; the role is dropped afterwards (roles are cluster-wide)."""
+    name = f"vde_test_role_{secrets.token_hex(4)}"
+    try:
+        yield name
+    finally:
+        connection = await vde_db.connect()
+        try:
+            exists = await connection.fetchval(
+                "SELECT true FROM pg_roles WHERE rolname = $1", name
+            )
+            if exists:
+                # Its grants live in this database (and on it): remove them first.
+                await connection.execute(f'DROP OWNED BY "{name}"')
+                await connection.execute(f'DROP ROLE "{name}"')
+        finally:
+            await connection.close()
+
+
+async def connect_as(vde_db: ScratchDatabase, role: str) -> asyncpg.Connection:
+    # Both test servers trust local connections, so no password is needed.
+    return await asyncpg.connect(vde_db.url, user=role)
+
+
+async def test_app_role_twice_is_idempotent_and_grants_dml_only(
+    vde_db: ScratchDatabase, vde_conn: asyncpg.Connection, role: str
+) -> None:
+    await app_role(name=role)
+    await app_role(name=role)
+
+    attributes = await vde_conn.fetchrow(
+        "SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolbypassrls "
+        "FROM pg_roles WHERE rolname = $1",
+        role,
+    )
+    assert tuple(attributes) == (True, False, False, False, False)
+    for table in TABLES:
+        rights = await vde_conn.fetchrow(
+            "SELECT "
+            + ", ".join(
+                f"has_table_privilege($1, $2, '{p}') AS {p}"
+                for p in ("select", "insert", "update", "delete")
+                + ("truncate", "references", "trigger")
+            ),
+            role,
+            table,
+        )
+        assert tuple(rights) == (True, True, True, True, False, False, False), table
+    assert not await vde_conn.fetchval(
+        "SELECT has_schema_privilege($1, 'public', 'CREATE')", role
+    )
+    assert not await vde_conn.fetchval(
+        "SELECT has_table_privilege($1, 'migration', 'SELECT')", role
+    )
+    owned = await vde_conn.fetchval(
+        "SELECT count(*) FROM pg_class WHERE pg_get_userbyid(relowner) = $1", role
+    )
+    assert owned == 0
+    # The grants are on the tables themselves, once each.
+    grants = await vde_conn.fetchval(
+        "SELECT count(*) FROM information_schema.role_table_grants "
+        "WHERE grantee = $1",
+        role,
+    )
+    assert grants == 4 * len(TABLES)
+
+
+async def test_app_role_reads_and_writes_rows_identity_tables_included(
+    vde_db: ScratchDatabase, role: str
+) -> None:
+    await app_role(name=role)
+    connection = await connect_as(vde_db, role)
+    try:
+        await connection.execute(
+            "INSERT INTO vde_users (id, email) VALUES ('u1', 'a@example.org')"
+        )
+        item_id = await connection.fetchval(
+            "INSERT INTO vde_base_items (title, content) VALUES ('t', 'c') "
+            "RETURNING id"
+        )
+        await connection.execute(
+            "INSERT INTO vde_map_items (coord_user_id, path, item_type, ref_item_id) "
+            "VALUES (1, '', 'user', $1)",
+            item_id,
+        )
+        await connection.execute(
+            "UPDATE vde_base_items SET title = 'new' WHERE id = $1", item_id
+        )
+        assert (
+            await connection.fetchval(
+                "SELECT b.title FROM vde_map_items m "
+                "JOIN vde_base_items b ON b.id = m.ref_item_id"
+            )
+            == "new"
+        )
+        await connection.execute("DELETE FROM vde_map_items")
+        await connection.execute("DELETE FROM vde_base_items")
+        await connection.execute("DELETE FROM vde_users")
+        assert await connection.fetchval("SELECT count(*) FROM vde_users") == 0
+    finally:
+        await connection.close()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "CREATE TABLE vde_intruder (id integer)",
+        "ALTER TABLE vde_users ADD COLUMN intruder integer",
+        "DROP TABLE vde_llm_job_results",
+        "TRUNCATE vde_users",
+        "CREATE INDEX vde_intruder ON vde_users (name)",
+    ],
+)
+async def test_app_role_cannot_change_the_schema(
+    vde_db: ScratchDatabase, vde_conn: asyncpg.Connection, role: str, statement: str
+) -> None:
+    await app_role(name=role)
+    connection = await connect_as(vde_db, role)
+    try:
+        with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+    columns = await vde_conn.fetchval(
+        "SELECT count(*) FROM information_schema.columns "
+        "WHERE table_name = 'vde_users' AND column_name = 'intruder'"
+    )
+    assert columns == 0
+    assert await vde_conn.fetchval("SELECT to_regclass('vde_llm_job_results')")
+
+
+async def test_app_role_update_takes_back_rights_granted_by_hand(
+    vde_conn: asyncpg.Connection, role: str
+) -> None:
+    await app_role(name=role)
+    await vde_conn.execute(f'GRANT TRUNCATE ON vde_users TO "{role}"')
+    await vde_conn.execute(f'ALTER ROLE "{role}" CREATEDB')
+    await app_role(name=role)
+    assert not await vde_conn.fetchval(
+        "SELECT has_table_privilege($1, 'vde_users', 'TRUNCATE')", role
+    )
+    assert not await vde_conn.fetchval(
+        "SELECT rolcreatedb FROM pg_roles WHERE rolname = $1", role
+    )
+
+
+async def test_app_role_password_is_set_and_kept_when_not_given(
+    vde_conn: asyncpg.Connection, role: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VDE_APP_PASSWORD", raising=False)
+    await app_role(name=role)
+    query = "SELECT rolpassword IS NOT NULL FROM pg_authid WHERE rolname = $1"
+    assert not await vde_conn.fetchval(query, role)
+    monkeypatch.setenv("VDE_APP_PASSWORD", "s3cret'; DROP TABLE vde_users; --")
+    await app_role(name=role)
+    assert await vde_conn.fetchval(query, role)
+    monkeypatch.delenv("VDE_APP_PASSWORD")
+    await app_role(name=role)
+    assert await vde_conn.fetchval(query, role)
+    assert await vde_conn.fetchval("SELECT to_regclass('vde_users')")
+
+
+async def test_app_role_refuses_the_role_running_it(
+    vde_conn: asyncpg.Connection,
+) -> None:
+    me = await vde_conn.fetchval("SELECT current_user")
+    with pytest.raises(SystemExit, match="choose another name"):
+        await app_role(name=me)
+
+
+async def test_app_role_takes_create_on_public_from_public_as_pg15_does(
+    vde_conn: asyncpg.Connection, role: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A database carried over from PostgreSQL 14 or older still has this grant;
+    # it would let every role, the application's too, create tables.
+    await vde_conn.execute("GRANT CREATE ON SCHEMA public TO PUBLIC")
+    await app_role(name=role)
+    assert "revoked CREATE on schema public from PUBLIC" in capsys.readouterr().out
+    assert not await vde_conn.fetchval(
+        "SELECT has_schema_privilege($1, 'public', 'CREATE')", role
+    )
