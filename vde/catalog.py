@@ -131,6 +131,28 @@ async def read_catalog(
     return catalog
 
 
+_FUNCTIONS = """
+SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+         AS signature,
+       pg_get_functiondef(p.oid) AS definition
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p')
+  AND p.proname LIKE $1 || '%'
+"""
+
+
+async def read_functions(
+    connection: asyncpg.Connection, prefix: str = TABLE_PREFIX
+) -> dict[str, str]:
+    """``name(arguments)`` -> ``CREATE FUNCTION`` text of the functions (and
+    procedures) whose name starts with ``prefix``, in the current schema.
+
+    Triggers name the function they call; its body lives here, not in the table.
+    """
+    rows = await connection.fetch(_FUNCTIONS, prefix.replace("_", r"\_"))
+    return {row["signature"]: row["definition"] for row in rows}
+
+
 def as_plain(catalog: Catalog) -> dict[str, Any]:
     """The catalog as nested dicts (for printing, JSON and equality in tests)."""
     return {name: asdict(info) for name, info in sorted(catalog.items())}

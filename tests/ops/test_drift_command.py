@@ -1,0 +1,59 @@
+"""``piccolo vde drift`` as CI or cron runs it: a process, judged by its exit status."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+
+from vde.testing import ScratchDatabase
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def drift(url: str) -> subprocess.CompletedProcess[str]:
+    """Run the command; ``args`` of the result is its process id."""
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONIOENCODING": "utf-8"}
+    with subprocess.Popen(
+        [sys.executable, "-m", "piccolo.main", "vde", "drift"], cwd=REPO, env=env,
+        text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    ) as process:
+        stdout, stderr = process.communicate(timeout=300)
+    return subprocess.CompletedProcess(process.pid, process.returncode, stdout, stderr)
+
+
+async def scratch_databases_left(connection: asyncpg.Connection, pid: int) -> int:
+    """Databases named as drift's scratch ones, by the process ``pid``."""
+    return await connection.fetchval(
+        "SELECT count(*) FROM pg_database WHERE datname LIKE $1",
+        f"vde\\_drift\\_{pid}\\_%",
+    )
+
+
+async def test_drift_exits_0_on_a_migrated_database(
+    vde_db: ScratchDatabase, vde_conn: asyncpg.Connection
+) -> None:
+    done = drift(vde_db.url)
+    assert done.returncode == 0, done
+    assert "No drift" in done.stdout
+    assert await scratch_databases_left(vde_conn, pid=done.args) == 0
+
+
+async def test_drift_exits_1_naming_each_hand_made_change(
+    vde_db: ScratchDatabase, vde_conn: asyncpg.Connection
+) -> None:
+    await vde_conn.execute(
+        """DROP INDEX vde_map_items_roots;
+           ALTER TABLE vde_users ALTER COLUMN email_verified SET DEFAULT true"""
+    )
+    done = drift(vde_db.url)
+    assert done.returncode == 1, done
+    assert done.stdout.splitlines()[-2:] == [
+        "missing index vde_map_items_roots on vde_map_items",
+        "default of vde_users.email_verified: expected false, found true",
+    ]
+    assert "2 difference(s) from vde's migrations" in done.stderr
+    assert await scratch_databases_left(vde_conn, pid=done.args) == 0

@@ -1,0 +1,186 @@
+"""What differs between two schemas: the one vde's migrations build and a live one.
+
+``piccolo migrations new --auto`` compares table classes with the migrations'
+own snapshots, so it never sees a default changed, an index dropped or a check
+loosened by hand, nor the objects made by raw SQL steps. The drift check compares
+pg_catalog readings instead; this module is the comparison, free of I/O, and says
+each difference in words an operator can act on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from vde.catalog import Catalog, ColumnInfo, ConstraintInfo, TableInfo
+
+_CONSTRAINT_KINDS = {
+    "p": "primary key",
+    "u": "unique constraint",
+    "f": "foreign key",
+    "c": "check",
+    "x": "exclusion constraint",
+    "t": "constraint trigger",
+}
+_IDENTITY = {"a": "ALWAYS", "d": "BY DEFAULT", None: "none"}
+
+#: A row of Piccolo's ``migration`` table: (app name, migration id).
+MigrationRecord = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The part of a database the drift check compares."""
+
+    tables: Catalog
+    functions: Mapping[str, str] = field(default_factory=dict)
+    #: Every row of Piccolo's ``migration`` table, duplicates included.
+    migrations: tuple[MigrationRecord, ...] = ()
+
+
+def differences(expected: Schema, found: Schema) -> list[str]:
+    """Each way ``found`` differs from ``expected``, one readable line each."""
+    return [
+        *diff_migrations(expected.migrations, found.migrations),
+        *diff_catalogs(expected.tables, found.tables),
+        *diff_functions(expected.functions, found.functions),
+    ]
+
+
+def diff_migrations(
+    expected: Iterable[MigrationRecord], found: Iterable[MigrationRecord]
+) -> list[str]:
+    known = set(expected)
+    counts = Counter(found)
+    lines = [f"migration {app}/{name} not applied" for app, name in sorted(
+        known - set(counts)
+    )]
+    for (app, name), times in sorted(counts.items()):
+        if (app, name) not in known:
+            lines.append(f"migration {app}/{name} recorded, but no app defines it")
+        elif times > 1:
+            lines.append(f"migration {app}/{name} recorded {times} times")
+    return lines
+
+
+def diff_catalogs(expected: Catalog, found: Catalog) -> list[str]:
+    lines = [f"missing table {name}" for name in sorted(expected.keys() - found)]
+    lines += [f"extra table {name}" for name in sorted(found.keys() - expected)]
+    for name in sorted(expected.keys() & found.keys()):
+        lines += _diff_table(name, expected[name], found[name])
+    return lines
+
+
+def diff_functions(expected: Mapping[str, str], found: Mapping[str, str]) -> list[str]:
+    lines = [f"missing function {name}" for name in sorted(expected.keys() - found)]
+    lines += [f"extra function {name}" for name in sorted(found.keys() - expected)]
+    for name in sorted(expected.keys() & found.keys()):
+        if expected[name] != found[name]:
+            want, got = _first_changed_line(expected[name], found[name])
+            lines.append(
+                f"definition of function {name}: expected a line {want!r},"
+                f" found {got!r}"
+            )
+    return lines
+
+
+def _diff_table(table: str, expected: TableInfo, found: TableInfo) -> list[str]:
+    lines: list[str] = []
+    for column in sorted(expected.columns.keys() - found.columns):
+        lines.append(f"missing column {table}.{column}")
+    for column in sorted(found.columns.keys() - expected.columns):
+        lines.append(f"extra column {table}.{column}")
+    for column in sorted(expected.columns.keys() & found.columns.keys()):
+        lines += _diff_column(
+            f"{table}.{column}", expected.columns[column], found.columns[column]
+        )
+
+    lines += _diff_named(
+        table,
+        {n: _constraint(c) for n, c in expected.constraints.items()},
+        {n: _constraint(c) for n, c in found.constraints.items()},
+    )
+    # A unique or primary key constraint is also an index of the same name:
+    # report it once, as the constraint.
+    backing = expected.constraints.keys() | found.constraints.keys()
+    lines += _diff_named(
+        table,
+        {n: ("index", i.definition) for n, i in expected.indexes.items()
+         if n not in backing},
+        {n: ("index", i.definition) for n, i in found.indexes.items()
+         if n not in backing},
+    )
+    lines += _diff_named(
+        table,
+        {n: ("trigger", d) for n, d in expected.triggers.items()},
+        {n: ("trigger", d) for n, d in found.triggers.items()},
+    )
+    return lines
+
+
+def _diff_column(name: str, expected: ColumnInfo, found: ColumnInfo) -> list[str]:
+    pairs = [
+        ("type", expected.type, found.type),
+        ("nullability", _null(expected.nullable), _null(found.nullable)),
+        ("default", expected.default or "none", found.default or "none"),
+        ("identity", _IDENTITY[expected.identity], _IDENTITY[found.identity]),
+        ("collation", expected.collation or "the type's default",
+         found.collation or "the type's default"),
+    ]
+    return [
+        f"{what} of {name}: expected {want}, found {got}"
+        for what, want, got in pairs
+        if want != got
+    ]
+
+
+def _constraint(constraint: ConstraintInfo) -> tuple[str, str]:
+    definition = constraint.definition
+    if constraint.deferrable:
+        definition += " DEFERRABLE"
+    if constraint.deferred:
+        definition += " INITIALLY DEFERRED"
+    return _CONSTRAINT_KINDS.get(constraint.kind, "constraint"), definition
+
+
+def _first_changed_line(expected: str, found: str) -> tuple[str, str]:
+    """The first line where two function definitions part (bodies are long)."""
+    want_lines, got_lines = expected.splitlines(), found.splitlines()
+    for want, got in zip(want_lines, got_lines, strict=False):
+        if want != got:
+            return want.strip(), got.strip()
+    n = min(len(want_lines), len(got_lines))
+    if len(want_lines) > n:
+        return want_lines[n].strip(), "(end of the definition)"
+    if len(got_lines) > n:
+        return "(end of the definition)", got_lines[n].strip()
+    return "(the same lines)", "(different line breaks)"
+
+
+def _null(nullable: bool) -> str:
+    return "NULL" if nullable else "NOT NULL"
+
+
+def _diff_named(
+    table: str,
+    expected: Mapping[str, tuple[str, str]],
+    found: Mapping[str, tuple[str, str]],
+) -> list[str]:
+    """Objects keyed by name, valued (kind, definition)."""
+    lines = [
+        f"missing {expected[name][0]} {name} on {table}"
+        for name in sorted(expected.keys() - found)
+    ]
+    lines += [
+        f"extra {found[name][0]} {name} on {table}"
+        for name in sorted(found.keys() - expected)
+    ]
+    for name in sorted(expected.keys() & found.keys()):
+        (want_kind, want), (got_kind, got) = expected[name], found[name]
+        if (want_kind, want) != (got_kind, got):
+            lines.append(
+                f"definition of {want_kind} {name} on {table}:"
+                f" expected {want}, found {got}"
+            )
+    return lines
