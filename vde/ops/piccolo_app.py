@@ -6,6 +6,7 @@ from piccolo.conf.apps import AppConfig, Command
 
 from .commands.app_role import app_role
 from .commands.diagram import diagram
+from .commands.drift import drift
 from .commands.info import info
 from .commands.lint import lint
 from .commands.migrate import migrate
@@ -21,6 +22,7 @@ APP_CONFIG = AppConfig(
     commands=[
         Command(callable=app_role),
         Command(callable=diagram),
+        Command(callable=drift),
         Command(callable=info),
         Command(callable=lint),
         Command(callable=migrate),
