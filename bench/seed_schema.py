@@ -1,0 +1,97 @@
+"""The seed's schema, rebuilt from the facts in ``seed-schema.json``.
+
+The file was read from the seed's database (columns with types, defaults and
+nullability; constraints and indexes as PostgreSQL prints them), so replaying it
+gives the seed's tables, indexes and foreign keys, missing indexes included.
+Tables are created bare; keys and indexes come after the data is copied in,
+which only makes loading faster: the resulting database is the same.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+#: Where the seed's schema facts live (override with ``VDE_SEED_SCHEMA``).
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared" / "seed-schema.json"
+
+#: The bench's logical table -> (vde's table, the seed's table); columns agree.
+TABLES: dict[str, tuple[str, str]] = {
+    "users": ("vde_users", "users"),
+    "user_mapping": ("vde_user_mapping", "vde_user_mapping"),
+    "sessions": ("vde_sessions", "sessions"),
+    "api_keys": ("vde_api_keys", "apikey"),
+    "llm_job_results": ("vde_llm_job_results", "llm_job_results"),
+    "base_items": ("vde_base_items", "vde_base_items"),
+    "base_item_versions": ("vde_base_item_versions", "vde_base_item_versions"),
+    "map_items": ("vde_map_items", "vde_map_items"),
+}
+
+#: Constraint kinds in the order they can be added (foreign keys need the keys).
+_CONSTRAINT_ORDER = ("primary key", "unique", "check", "foreign key")
+
+
+def load(path: Path | None = None) -> dict[str, Any]:
+    source = path or Path(os.environ.get("VDE_SEED_SCHEMA", DEFAULT_PATH))
+    schema: dict[str, Any] = json.loads(source.read_text())
+    return schema
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _column(name: str, column: dict[str, Any]) -> str:
+    parts = [_quote(name), column["type"]]
+    if column.get("collation"):
+        parts.append(f"COLLATE {_quote(column['collation'])}")
+    if column.get("identity"):
+        parts.append(f"GENERATED {column['identity'].upper()} AS IDENTITY")
+    if column.get("default") is not None:
+        parts.append(f"DEFAULT {column['default']}")
+    if not column["nullable"]:
+        parts.append("NOT NULL")
+    return " ".join(parts)
+
+
+def create_tables(schema: dict[str, Any]) -> list[str]:
+    """``CREATE TABLE`` statements: columns only, id first."""
+    statements = []
+    for table, facts in schema["tables"].items():
+        columns = sorted(facts["columns"].items(), key=lambda kv: kv[0] != "id")
+        body = ",\n  ".join(_column(name, column) for name, column in columns)
+        statements.append(f"CREATE TABLE {_quote(table)} (\n  {body}\n)")
+    return statements
+
+
+def add_keys_and_indexes(schema: dict[str, Any]) -> list[str]:
+    """Constraints (keys before the foreign keys that need them), then indexes.
+
+    An index listed under the name of a constraint is that constraint's own
+    index, created by ``ADD CONSTRAINT``; every other index is created as listed.
+    """
+    constraints = [
+        (table, c)
+        for table, facts in schema["tables"].items()
+        for c in facts["constraints"]
+    ]
+    statements = [
+        f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(c['name'])} "
+        f"{c['definition']}"
+        for kind in _CONSTRAINT_ORDER
+        for table, c in constraints
+        if c["kind"] == kind
+    ]
+    unknown = {c["kind"] for _, c in constraints} - set(_CONSTRAINT_ORDER)
+    if unknown:
+        raise ValueError(f"seed schema has constraint kinds the bench lacks: {unknown}")
+    named = {c["name"] for _, c in constraints}
+    statements += [
+        index["definition"]
+        for facts in schema["tables"].values()
+        for index in facts["indexes"]
+        if index["name"] not in named
+    ]
+    return statements
