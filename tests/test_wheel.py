@@ -1,0 +1,152 @@
+"""The wheel alone builds the whole schema: its migrations travel inside it.
+
+Slow (a wheel build and a fresh venv, about 45 s), so it runs once in CI: on
+the embedded server, and on a ``DATABASE_URL`` server only with VDE_WHEEL_TEST=1.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from vde.catalog import read_catalog
+from vde.testing.scratch import (
+    create_database,
+    drop_database,
+    scratch_name,
+    server_url,
+    with_database,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+APPS = ["auth", "mapping", "llm"]
+
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("DATABASE_URL")) and not os.environ.get("VDE_WHEEL_TEST"),
+    reason="slow: runs on the embedded server (set VDE_WHEEL_TEST=1 to run here)",
+)
+
+PICCOLO_CONF = """\
+import os
+
+from piccolo.conf.apps import AppRegistry
+from piccolo.engine.postgres import PostgresEngine
+
+DB = PostgresEngine(config={"dsn": os.environ["DATABASE_URL"]})
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "vde.auth.piccolo_app",
+        "vde.mapping.piccolo_app",
+        "vde.llm.piccolo_app",
+        "vde.ops.piccolo_app",
+    ]
+)
+"""
+
+
+def _run(*command: str | Path, **kwargs: object) -> subprocess.CompletedProcess:
+    """Run quietly; on failure show what the command printed."""
+    done = subprocess.run(
+        [str(part) for part in command], capture_output=True, text=True, **kwargs
+    )
+    assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def _ignored(folder: str, names: list[str]) -> set[str]:
+    skip = {".git", ".venv", ".pgdata", "build", "dist", "bench"}
+    return {n for n in names if n in skip or n.endswith((".egg-info", "_cache"))}
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel built from a clean copy of the repository (no stale build/ files)."""
+    root = tmp_path_factory.mktemp("wheel")
+    source = root / "source"
+    shutil.copytree(REPO, source, ignore=_ignored)
+    _run(sys.executable, "-m", "pip", "wheel", source, "--no-deps", "-w", root / "dist")
+    (built,) = (root / "dist").glob("vde-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv outside the repository with only the wheel (and its deps)."""
+    env = tmp_path_factory.mktemp("venv") / "venv"
+    venv.create(env, with_pip=True, system_site_packages=False)
+    _run(env / "bin" / "pip", "install", "--disable-pip-version-check", wheel)
+    return env
+
+
+@pytest_asyncio.fixture
+async def empty_url() -> AsyncIterator[str]:
+    name = scratch_name("wheel")
+    url = await create_database(server_url(), name)
+    try:
+        yield url
+    finally:
+        await drop_database(server_url(), name)
+
+
+def test_wheel_carries_the_migrations_and_no_top_level_modules(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    for app in APPS:
+        shipped = [n for n in names if n.startswith(f"vde/piccolo_migrations/{app}/")]
+        in_repo = (REPO / "piccolo_migrations" / app).glob("*.py")
+        assert sorted(Path(n).name for n in shipped) == sorted(p.name for p in in_repo)
+    top_level = {n.split("/")[0] for n in names}
+    assert top_level == {"vde", wheel.name.split("-py3")[0] + ".dist-info"}
+
+
+async def test_forwards_all_from_the_installed_wheel_builds_the_whole_schema(
+    installed: Path, empty_url: str, vde_template: str, tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "piccolo_conf.py").write_text(PICCOLO_CONF)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"PYTHONPATH", "PICCOLO_CONF", "VIRTUAL_ENV"}
+    }
+    env["DATABASE_URL"] = empty_url
+    where = _run(
+        installed / "bin" / "python",
+        "-c",
+        "import vde.migrations_path as m; print(m.migrations_folder('auth'))",
+        cwd=project,
+        env=env,
+    )
+    assert where.stdout.strip().startswith(str(installed)), where.stdout
+
+    _run(
+        installed / "bin" / "piccolo",
+        "migrations",
+        "forwards",
+        "all",
+        cwd=project,
+        env=env,
+    )
+
+    built = await asyncpg.connect(empty_url)
+    reference = await asyncpg.connect(with_database(server_url(), vde_template))
+    try:
+        assert await read_catalog(built) == await read_catalog(reference)
+        ran = await built.fetchval("SELECT count(*) FROM migration")
+        assert ran == sum(
+            len(list((REPO / "piccolo_migrations" / app).glob(f"{app}_*.py")))
+            for app in APPS
+        )
+    finally:
+        await built.close()
+        await reference.close()
