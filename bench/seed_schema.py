@@ -95,3 +95,62 @@ def add_keys_and_indexes(schema: dict[str, Any]) -> list[str]:
         if index["name"] not in named
     ]
     return statements
+
+
+async def differences(conn: Any, schema: dict[str, Any]) -> list[str]:
+    """How the built database differs from the facts (empty: a faithful copy).
+
+    Read back from pg_catalog, so a statement the builder got wrong cannot pass
+    unnoticed: columns (type, nullability, default, identity), constraint and
+    index definitions.
+    """
+    found: list[str] = []
+    columns = await conn.fetch(
+        "SELECT table_name, column_name, "
+        "format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable, "
+        "pg_get_expr(d.adbin, d.adrelid) AS default, "
+        "CASE a.attidentity WHEN 'd' THEN 'by default' WHEN 'a' THEN 'always' END "
+        "  AS identity "
+        "FROM information_schema.columns c "
+        "JOIN pg_attribute a ON a.attrelid = ('public.' || quote_ident(table_name))"
+        "::regclass AND a.attname = column_name "
+        "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        "WHERE table_schema = 'public'"
+    )
+    built = {(r["table_name"], r["column_name"]): r for r in columns}
+    for table, facts in schema["tables"].items():
+        for name, want in facts["columns"].items():
+            have = built.pop((table, name), None)
+            if have is None:
+                found.append(f"missing column {table}.{name}")
+                continue
+            for key in ("type", "nullable", "default", "identity"):
+                if have[key] != want.get(key):
+                    found.append(f"{table}.{name} {key}: {have[key]!r}")
+    found += [f"extra column {t}.{c}" for t, c in built]
+    constraints = {
+        (r["table"], r["conname"]): r["definition"]
+        for r in await conn.fetch(
+            "SELECT conrelid::regclass::text AS table, conname, "
+            "pg_get_constraintdef(oid) AS definition FROM pg_constraint "
+            "WHERE connamespace = 'public'::regnamespace AND contype <> 'n'"
+        )
+    }
+    indexes = {
+        r["indexname"]: r["indexdef"]
+        for r in await conn.fetch(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+        )
+    }
+    for table, facts in schema["tables"].items():
+        for c in facts["constraints"]:
+            have = constraints.pop((table, c["name"]), None)
+            if have != c["definition"]:
+                found.append(f"constraint {c['name']}: {have!r}")
+        for index in facts["indexes"]:
+            have = indexes.pop(index["name"], None)
+            if have != index["definition"]:
+                found.append(f"index {index['name']}: {have!r}")
+    found += [f"extra constraint {name}" for _, name in constraints]
+    found += [f"extra index {name}" for name in indexes]
+    return found
