@@ -1,0 +1,87 @@
+"""``python -m bench``: vde's schema against the seed's, on the same data and queries.
+
+Builds two scratch databases on the embedded server (or ``DATABASE_URL``'s),
+loads the generated data set into both, runs the workload and prints the table;
+raw results go to ``bench/out/`` (git-ignored). The databases are dropped at
+the end, also when something fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+
+from bench import compare, report
+from bench.databases import load, scratch_sides
+from bench.generate import generate
+from bench.workload import OPERATIONS
+from vde.testing.scratch import server_url
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+async def main(scale: float, only: set[str] | None) -> int:
+    started = time.perf_counter()
+    dataset = generate()
+    _log(f"generated {dataset.row_count():,} rows "
+         f"({len(dataset.rows['map_items']):,} tiles) "
+         f"in {time.perf_counter() - started:.0f}s")
+    server = server_url()
+    async with scratch_sides(server) as sides:
+        load_seconds = await load(dataset, sides)
+        _log(f"loaded both databases in {load_seconds:.0f}s")
+        conn = await asyncpg.connect(sides[0].url)
+        try:
+            version = await conn.fetchval("SHOW server_version")
+        finally:
+            await conn.close()
+        results = await compare.run(sides, dataset.facts, scale, only, _log)
+    total = time.perf_counter() - started
+    table, found = report.table(results), report.targets(results)
+    machine = f"{len(os.sched_getaffinity(0))} cores, PostgreSQL {version}"
+    summary = (
+        f"{table}\n\nTargets:\n{report.target_lines(found)}\n\n"
+        f"Machine: {machine}. Load {load_seconds:.0f}s, whole run {total:.0f}s.\n"
+    )
+    print(summary)
+    OUT.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (OUT / f"results-{stamp}.md").write_text(summary)
+    (OUT / f"results-{stamp}.json").write_text(json.dumps({
+        "command": " ".join(["python -m bench", *sys.argv[1:]]),
+        "machine": machine,
+        "load_seconds": load_seconds,
+        "total_seconds": total,
+        "results": [dataclasses.asdict(r) for r in results],
+        "targets": [dataclasses.asdict(t) for t in found],
+    }, indent=1))
+    _log(f"raw results: {OUT}/results-{stamp}.json")
+    return 0
+
+
+def cli() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="fraction of the timed runs to do (warm-ups stay)")
+    parser.add_argument("--only", action="append", metavar="OPERATION",
+                        choices=[op.name for op in OPERATIONS],
+                        help="run only this operation (repeatable)")
+    args = parser.parse_args()
+    return asyncio.run(main(args.scale, set(args.only) if args.only else None))
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

@@ -1,0 +1,217 @@
+"""Time each operation on both databases, alternately, and look at its plans.
+
+The machine is shared and noisy (sequential runs drift by 2x), so the two sides
+take turns run by run, with the same parameters, and the report uses medians.
+Statements go through asyncpg's prepared statements, as repositories send them;
+the warm-up runs let PostgreSQL settle on its generic plan where it wants one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from bench.databases import Side
+from bench.generate import Facts
+from bench.workload import (
+    BULK_COLUMNS,
+    BULK_TILES,
+    OPERATIONS,
+    SEED_SQL,
+    VDE_SQL,
+    Case,
+    Operation,
+    bulk_csv,
+)
+
+#: A Seq Scan on a table above this many rows fails the "index-served" goal.
+LARGE_TABLE = 10_000
+
+
+@dataclass
+class SideResult:
+    times_ms: list[float] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+    #: where a Seq Scan on a large table was seen ("plan", "generic plan", "run")
+    seq_scans: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.times_ms)
+
+
+@dataclass
+class Result:
+    name: str
+    kind: str
+    sides: dict[str, SideResult]
+    mismatches: int = 0
+
+    @property
+    def ratio(self) -> float:
+        return self.sides["vde"].median_ms / self.sides["seed"].median_ms
+
+
+def _sql(side: Side, op: Operation) -> str:
+    return (VDE_SQL if side.name == "vde" else SEED_SQL)[op.name]
+
+
+async def _statement(conn: asyncpg.Connection, side: Side, op: Operation,
+                     case: Case, data: bytes | None) -> int:
+    """Run the operation once; return the rows it read or wrote."""
+    if op.kind == "bulk":
+        assert data is not None
+        await conn.copy_to_table(
+            side.table("map_items"), source=io.BytesIO(data),
+            columns=list(BULK_COLUMNS), format="csv",
+        )
+        count = BULK_TILES
+    elif op.kind == "write":
+        status = await conn.execute(_sql(side, op), *op.args(side.name, case))
+        count = int(status.split()[-1])
+    else:
+        return len(await conn.fetch(_sql(side, op), *op.args(side.name, case)))
+    # Deferred checks belong to the write: fire them inside the timed part.
+    await conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    return count
+
+
+async def _run_once(conn: asyncpg.Connection, side: Side, op: Operation,
+                    case: Case) -> tuple[float, int]:
+    data = bulk_csv(case) if op.kind == "bulk" else None
+    if op.kind in ("point", "read"):
+        started = time.perf_counter()
+        count = await _statement(conn, side, op, case, data)
+        return (time.perf_counter() - started) * 1000, count
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        started = time.perf_counter()
+        count = await _statement(conn, side, op, case, data)
+        return (time.perf_counter() - started) * 1000, count
+    finally:
+        await transaction.rollback()
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "NULL"}[value]
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _seq_scans(plan: Any, large: set[str]) -> set[str]:
+    """Large tables read by a Seq Scan anywhere in an EXPLAIN (FORMAT JSON) tree."""
+    found: set[str] = set()
+    if isinstance(plan, dict):
+        if plan.get("Node Type") == "Seq Scan" and plan.get("Relation Name") in large:
+            found.add(plan["Relation Name"])
+        for value in plan.values():
+            found |= _seq_scans(value, large)
+    elif isinstance(plan, list):
+        for value in plan:
+            found |= _seq_scans(value, large)
+    return found
+
+
+async def _plans(conn: asyncpg.Connection, side: Side, op: Operation, case: Case,
+                 large: set[str]) -> dict[str, set[str]]:
+    """Seq Scans in the custom and in the generic plan of the statement.
+
+    ``EXPLAIN`` sent with parameters plans with their values; a prepared
+    statement under ``force_generic_plan`` shows the plan a parameter-blind
+    cache would run (``EXPLAIN (GENERIC_PLAN)`` needs PostgreSQL 16).
+    """
+    if op.kind == "bulk":
+        return {}
+    await conn.execute(f"PREPARE bench_plan AS {_sql(side, op)}")
+    literals = ", ".join(map(_literal, op.args(side.name, case)))
+    execute = f"EXECUTE bench_plan({literals})"
+    found = {}
+    try:
+        for label, mode in (("plan", "force_custom_plan"),
+                            ("generic plan", "force_generic_plan")):
+            await conn.execute(f"SET plan_cache_mode = {mode}")
+            plan = json.loads(await conn.fetchval(f"EXPLAIN (FORMAT JSON) {execute}"))
+            found[label] = _seq_scans(plan, large)
+    finally:
+        await conn.execute("RESET plan_cache_mode")
+        await conn.execute("DEALLOCATE bench_plan")
+    return found
+
+
+async def _run_seq_scans(conn: asyncpg.Connection, side: Side, op: Operation,
+                         case: Case, large: set[str]) -> set[str]:
+    """Large tables seq-scanned while the statement ran, triggers included.
+
+    Foreign-key actions run their own queries, invisible in EXPLAIN; the
+    transaction's own statistics count their scans too.
+    """
+    scans = "SELECT relname, seq_scan FROM pg_stat_xact_user_tables"
+    data = bulk_csv(case) if op.kind == "bulk" else None
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        before = dict(await conn.fetch(scans))
+        await _statement(conn, side, op, case, data)
+        after = dict(await conn.fetch(scans))
+    finally:
+        await transaction.rollback()
+    return {t for t in large if after.get(t, 0) > before.get(t, 0)}
+
+
+async def _large_tables(conn: asyncpg.Connection) -> set[str]:
+    rows = await conn.fetch(
+        "SELECT relname FROM pg_class WHERE relkind = 'r' "
+        "AND relnamespace = 'public'::regnamespace AND reltuples > $1",
+        LARGE_TABLE,
+    )
+    return {row["relname"] for row in rows}
+
+
+async def run(sides: tuple[Side, Side], facts: Facts, scale: float = 1.0,
+              only: set[str] | None = None, log: Any = None) -> list[Result]:
+    """Every operation, both sides taking turns; plans checked after the timing."""
+    conns = {side.name: await asyncpg.connect(side.url) for side in sides}
+    try:
+        large = {side.name: await _large_tables(conns[side.name]) for side in sides}
+        results = []
+        for op in OPERATIONS:
+            if only and op.name not in only:
+                continue
+            result = Result(op.name, op.kind, {s.name: SideResult() for s in sides})
+            started = time.perf_counter()
+            for i, case in enumerate(op.cases(facts, scale)):
+                counts = {}
+                for side in sides if i % 2 == 0 else tuple(reversed(sides)):
+                    ms, count = await _run_once(conns[side.name], side, op, case)
+                    counts[side.name] = count
+                    if i >= op.warmup:
+                        result.sides[side.name].times_ms.append(ms)
+                        result.sides[side.name].rows.append(count)
+                if len(set(counts.values())) > 1:
+                    result.mismatches += 1
+            last = op.cases(facts, scale)[-1]
+            for side in sides:
+                conn, found = conns[side.name], large[side.name]
+                scans = await _plans(conn, side, op, last, found)
+                scans["run"] = await _run_seq_scans(conn, side, op, last, found)
+                result.sides[side.name].seq_scans = {
+                    where: sorted(tables) for where, tables in scans.items() if tables
+                }
+            results.append(result)
+            if log:
+                log(f"{op.name}: vde {result.sides['vde'].median_ms:.3f} ms, "
+                    f"seed {result.sides['seed'].median_ms:.3f} ms "
+                    f"({time.perf_counter() - started:.0f}s)")
+        return results
+    finally:
+        for conn in conns.values():
+            await conn.close()

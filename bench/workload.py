@@ -1,0 +1,285 @@
+"""The workload: the seed's repository queries and four tree writes, in two shapes.
+
+Each operation has vde's SQL (the spec's "Query shapes": prefix as a range on the
+``COLLATE "C"`` path, depth from ``length(path)``, page of tiles first and then
+the join, roots through the partial index) and the seed's SQL (``path LIKE $1 ||
+',%'``, depth from ``string_to_array``). Both run with the same parameters,
+drawn from a generator seeded by the operation's name.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bench.generate import (
+    BASE_ITEMS,
+    BIG_MAP_OWNER,
+    SEED,
+    Facts,
+    hex_tree,
+)
+from vde.auth import queries as auth
+from vde.llm import queries as llm
+from vde.mapping import queries as mapping
+from vde.mapping.coordinates import MapCoordinates
+from vde.mapping.tables import MapItem
+from vde.sql import select_list
+
+Kind = Literal["point", "read", "write", "bulk"]
+Case = dict[str, Any]
+
+#: Offset added to ids of tiles a write creates (rolled back, never kept).
+NEW_ID_OFFSET = 10_000_000
+#: Tiles in the map the bulk-load operation copies in.
+BULK_TILES = 20_000
+#: The seed's names for the tables whose names vde changed.
+_SEED_NAMES = {
+    "vde_api_keys": "apikey",
+    "vde_sessions": "sessions",
+    "vde_llm_job_results": "llm_job_results",
+}
+
+
+def _seed_tables(sql: str) -> str:
+    for vde_name, seed_name in _SEED_NAMES.items():
+        sql = sql.replace(f"FROM {vde_name}\n", f"FROM {seed_name}\n")
+    return sql
+
+
+# -- vde's shapes: the SQL vde ships (vde.<app>.queries); writes as the seed's -----
+VDE_SQL: dict[str, str] = {
+    "root of map": mapping.MAP_ROOT_SQL,
+    "roots of user": mapping.MAP_ROOTS_SQL,
+    "tile by coordinates": mapping.TILE_AT_SQL,
+    "descendants": mapping.DESCENDANTS_SQL,
+    "descendants, 2 generations": mapping.DESCENDANTS_SQL,
+    "children": mapping.CHILDREN_SQL,
+    "copies of tile": mapping.COPIES_SQL,
+    "versions of item": mapping.VERSIONS_SQL,
+    "api key by key": auth.API_KEY_BY_HASH_SQL,
+    "session by token": auth.SESSION_BY_TOKEN_SQL,
+    "jobs of user": llm.JOBS_OF_USER_SQL,
+    "delete subtree": """
+        DELETE FROM vde_map_items
+        WHERE coord_user_id = $1 AND coord_group_id = $2
+          AND path >= $3 AND path < $3 || '-'
+    """,
+    "copy subtree": """
+        INSERT INTO vde_map_items (id, coord_user_id, coord_group_id, path,
+                                   item_type, origin_id, parent_id, ref_item_id)
+        SELECT id + $6, $4, $5, $7 || substr(path, length($3) + 1), 'base', id,
+               CASE WHEN path = $3 THEN $8 ELSE parent_id + $6 END, ref_item_id
+        FROM vde_map_items
+        WHERE coord_user_id = $1 AND coord_group_id = $2
+          AND path >= $3 AND path < $3 || '-'
+        ORDER BY length(path), path
+    """,
+    "move subtree": """
+        UPDATE vde_map_items
+        SET path = $4 || substr(path, length($3) + 1),
+            parent_id = CASE WHEN path = $3 THEN $5 ELSE parent_id END,
+            updated_at = now()
+        WHERE coord_user_id = $1 AND coord_group_id = $2
+          AND path >= $3 AND path < $3 || '-'
+    """,
+}
+
+# -- the seed's shapes --------------------------------------------------------------
+_SEED_DEPTH = "array_length(string_to_array({}, ','), 1)"
+_SEED_TILES = f"""
+    SELECT {select_list(MapItem, "m")}, b.title, b.content, b.preview, b.link
+    FROM vde_map_items m JOIN vde_base_items b ON b.id = m.ref_item_id
+    WHERE m.coord_user_id = $1 AND m.coord_group_id = $2
+      AND m.path LIKE $3 || ',%'
+"""
+SEED_SQL: dict[str, str] = {
+    # Same statement (the seed's table names): only the schema differs.
+    **{
+        name: _seed_tables(VDE_SQL[name])
+        for name in (
+            "root of map", "roots of user", "tile by coordinates", "children",
+            "copies of tile", "versions of item", "api key by key",
+            "session by token",
+        )
+    },
+    # The seed ordered by time only; vde breaks ties by id.
+    "jobs of user": """
+        SELECT * FROM llm_job_results WHERE user_id = $1
+        ORDER BY created_at DESC LIMIT $2
+    """,
+    "descendants": f"""{_SEED_TILES}
+        ORDER BY {_SEED_DEPTH.format("m.path")}, m.path, m.id
+    """,
+    "descendants, 2 generations": f"""{_SEED_TILES}
+          AND {_SEED_DEPTH.format("m.path")} <= {_SEED_DEPTH.format("$3")} + $4
+        ORDER BY {_SEED_DEPTH.format("m.path")}, m.path, m.id
+    """,
+    **{
+        name: VDE_SQL[name].replace(
+            "AND path >= $3 AND path < $3 || '-'",
+            "AND (path = $3 OR path LIKE $3 || ',%')",
+        )
+        for name in ("delete subtree", "copy subtree", "move subtree")
+    },
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One line of the report: what runs, how often, with which parameters."""
+
+    name: str
+    kind: Kind
+    runs: int
+    warmup: int
+    draw: Callable[[random.Random, Facts], Case]
+    vde_args: Callable[[Case], tuple[Any, ...]]
+    #: the seed's parameters where its statement takes others (default: vde's)
+    seed_args: Callable[[Case], tuple[Any, ...]] | None = None
+
+    def args(self, side: str, case: Case) -> tuple[Any, ...]:
+        if side == "seed" and self.seed_args is not None:
+            return self.seed_args(case)
+        return self.vde_args(case)
+
+    def cases(self, facts: Facts, scale: float = 1.0) -> list[Case]:
+        """Parameters of every run (warm-up first), the same on every bench run."""
+        rng = random.Random(f"{SEED}:{self.name}")
+        count = self.warmup + max(3, round(self.runs * scale))
+        return [self.draw(rng, facts) for _ in range(count)]
+
+
+def _big(path: str) -> Case:
+    return {"user": BIG_MAP_OWNER, "group": 0, "path": path}
+
+
+def _big_at(depth: int) -> Callable[[random.Random, Facts], Case]:
+    return lambda rng, facts: _big(rng.choice(facts.big_map_paths(depth)))
+
+
+def _any_map(rng: random.Random, facts: Facts) -> Case:
+    if rng.random() < 0.5:
+        return {"user": BIG_MAP_OWNER, "group": 0}
+    owner, group, _ = rng.choice(facts.small_maps)
+    return {"user": owner, "group": group}
+
+
+def _any_tile(rng: random.Random, facts: Facts) -> Case:
+    if rng.random() < 0.5:
+        return _big(rng.choice(list(facts.big_map)))
+    owner, group, path = rng.choice(list(facts.small_map_ids))
+    return {"user": owner, "group": group, "path": path}
+
+
+#: Tiles of the big map above its last level (ids 1..n, breadth-first).
+_INNER_TILES = len(hex_tree(10**9, depth=5))
+
+
+def _inner_tile(rng: random.Random, facts: Facts) -> Case:
+    """A big-map tile that has children (depth 0-5)."""
+    return {"id": rng.randrange(1, _INNER_TILES + 1)}
+
+
+def _copy_target(rng: random.Random, facts: Facts) -> Case:
+    """A depth-3 big-map subtree, copied to slot 1 under a leaf of a small map."""
+    case = _big(rng.choice(facts.big_map_paths(3)))
+    owner, group, _ = rng.choice(facts.small_maps)
+    leaf = rng.choice(facts.big_map_paths(3))  # small maps have the same paths
+    case.update(
+        to_user=owner, to_group=group, to_path=f"{leaf},1",
+        to_parent=facts.small_map_ids[(owner, group, leaf)],
+    )
+    return case
+
+
+def _move_target(rng: random.Random, facts: Facts) -> Case:
+    """A depth-3 big-map subtree, moved to the free centre slot of a depth-2 tile."""
+    case = _big(rng.choice(facts.big_map_paths(3)))
+    parent = rng.choice(facts.big_map_paths(2))
+    case.update(to_path=f"{parent},0", to_parent=facts.big_map[parent])
+    return case
+
+
+def _bulk_map(rng: random.Random, facts: Facts) -> Case:
+    # Users above 1001 own no map yet.
+    return {"user": rng.randrange(5_000, 20_000), "group": 0,
+            "first_id": facts.next_tile_id + NEW_ID_OFFSET}
+
+
+def bulk_csv(case: Case) -> bytes:
+    """The new map's tiles as CSV (ids given, so parents are known in advance)."""
+    first = case["first_id"]
+    lines = []
+    for index, (path, parent) in enumerate(hex_tree(BULK_TILES)):
+        parent_id = "" if parent < 0 else str(first + parent)  # empty: NULL
+        item_type = "base" if path else "user"
+        ref_item = index % BASE_ITEMS + 1
+        lines.append(
+            f'{first + index},{case["user"]},{case["group"]},"{path}",'
+            f"{item_type},{parent_id},{ref_item}\n"
+        )
+    return "".join(lines).encode()
+
+
+BULK_COLUMNS = (
+    "id", "coord_user_id", "coord_group_id", "path", "item_type", "parent_id",
+    "ref_item_id",
+)
+
+
+def _coords(case: Case) -> tuple[Any, ...]:
+    return (case["user"], case["group"], case["path"])
+
+
+def _descendants(generations: int | None) -> Callable[[Case], tuple[Any, ...]]:
+    """vde's parameters: the path range and the length bound, no page limit."""
+
+    def args(case: Case) -> tuple[Any, ...]:
+        coords = MapCoordinates(case["user"], case["group"], case["path"])
+        lower, upper = coords.descendant_bounds()
+        limit = coords.descendant_length_limit(generations)
+        return (case["user"], case["group"], lower, upper, limit, None, 0)
+
+    return args
+
+
+OPERATIONS: list[Operation] = [
+    Operation("root of map", "point", 500, 20, _any_map,
+              lambda c: (c["user"], c["group"])),
+    Operation("roots of user", "read", 500, 20,
+              lambda rng, facts: {"user": rng.randrange(1, 1002)},
+              lambda c: (c["user"],)),
+    Operation("tile by coordinates", "point", 500, 20, _any_tile, _coords),
+    Operation("descendants", "read", 60, 10, _big_at(3), _descendants(None),
+              _coords),
+    Operation("descendants, 2 generations", "read", 60, 10,
+              lambda rng, facts: _big(rng.choice(
+                  facts.big_map_paths(1) + facts.big_map_paths(2))),
+              _descendants(2), lambda c: (*_coords(c), 2)),
+    Operation("children", "point", 500, 20, _inner_tile, lambda c: (c["id"],)),
+    Operation("copies of tile", "read", 60, 10,
+              lambda rng, facts: {"id": rng.choice(facts.copied_origins)},
+              lambda c: (c["id"],)),
+    Operation("versions of item", "point", 500, 20,
+              lambda rng, facts: {"id": rng.randrange(1, BASE_ITEMS + 1)},
+              lambda c: (c["id"],)),
+    Operation("api key by key", "read", 200, 10,
+              lambda rng, facts: {"key": rng.choice(facts.api_keys)},
+              lambda c: (c["key"],)),
+    Operation("session by token", "point", 500, 20,
+              lambda rng, facts: {"token": rng.choice(facts.session_tokens)},
+              lambda c: (c["token"],)),
+    Operation("jobs of user", "point", 500, 20,
+              lambda rng, facts: {"user": rng.choice(facts.user_ids)},
+              lambda c: (c["user"], 20)),
+    Operation("delete subtree", "write", 5, 1, _big_at(3), _coords),
+    Operation("bulk load 20k-tile map", "bulk", 10, 1, _bulk_map, lambda c: ()),
+    Operation("copy subtree", "write", 20, 6, _copy_target,
+              lambda c: (*_coords(c), c["to_user"], c["to_group"], NEW_ID_OFFSET,
+                         c["to_path"], c["to_parent"])),
+    Operation("move subtree", "write", 20, 6, _move_target,
+              lambda c: (*_coords(c), c["to_path"], c["to_parent"])),
+]
