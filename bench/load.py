@@ -1,0 +1,328 @@
+"""``python -m bench.load``: 16 clients at once on the repository mix, then invariants.
+
+Not a test: it reports throughput and errors. On a scratch database (embedded
+server, or ``DATABASE_URL``'s), migrated and seeded with a few small maps, each
+client runs, for ``--seconds``, a weighted mix of what repositories do: reads (a
+tile by coordinates, descendants, children), tile inserts, subtree moves (also
+across maps) and deletes, and version appends on a few hot base items.
+
+Clients race on purpose (a slot taken meanwhile, a parent moved or deleted
+meanwhile): the database must refuse those writes by a constraint or the tree
+rule (``UniqueViolationError``, ``ForeignKeyViolationError``,
+``CheckViolationError``), never with any other error. Afterwards every map must
+still be a tree and every base item's versions must be 1..N without gaps. The
+exit status is 1 when either fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from vde.mapping import queries
+from vde.mapping.coordinates import MapCoordinates
+from vde.testing.migrate import migrate
+from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
+
+#: Refusals a racing client may get: the rule it broke is named, nothing is written.
+EXPECTED = (
+    asyncpg.UniqueViolationError,
+    asyncpg.ForeignKeyViolationError,
+    asyncpg.CheckViolationError,
+)
+MAPS = [(user, 0) for user in range(1, 9)]
+HOT_ITEMS = 8
+#: Inserts and move targets stay shallow, so paths never outgrow varchar(255).
+MAX_PARENT_LENGTH = 7
+
+TREE_VIOLATIONS_SQL = """
+SELECT count(*) FROM vde_map_items c
+LEFT JOIN vde_map_items p ON p.id = c.parent_id
+WHERE (c.item_type = 'user' AND (c.parent_id IS NOT NULL OR c.path <> ''))
+   OR (c.item_type = 'base' AND (
+        p.id IS NULL
+        OR c.coord_user_id <> p.coord_user_id
+        OR c.coord_group_id <> p.coord_group_id
+        OR c.path = ''
+        OR p.path <> CASE WHEN length(c.path) = 1 THEN '' ELSE left(c.path, -2) END))
+"""
+VERSION_VIOLATIONS_SQL = """
+SELECT count(*) FROM (
+    SELECT count(*) AS n, min(version_number) AS lo, max(version_number) AS hi,
+           count(DISTINCT version_number) AS distinct_n
+    FROM vde_base_item_versions GROUP BY base_item_id
+) v WHERE v.lo <> 1 OR v.hi <> v.n OR v.distinct_n <> v.n
+"""
+RANDOM_TILE_SQL = """
+SELECT id, coord_user_id, coord_group_id, path FROM vde_map_items
+WHERE coord_user_id = $1 AND coord_group_id = $2 AND length(path) BETWEEN $3 AND $4
+ORDER BY random() LIMIT 1
+"""
+INSERT_TILE_SQL = """
+INSERT INTO vde_map_items (coord_user_id, coord_group_id, path, item_type,
+                           parent_id, ref_item_id)
+VALUES ($1, $2, $3, 'base', $4, $5)
+"""
+# The seed's move: the tile and its whole subtree in one UPDATE (new prefix, new
+# map, new parent for the moved tile), so the tree is whole at statement end.
+MOVE_SUBTREE_SQL = """
+UPDATE vde_map_items SET
+    coord_user_id = $4, coord_group_id = $5,
+    path = $6 || substr(path, length($3) + 1),
+    parent_id = CASE WHEN id = $7 THEN $8 ELSE parent_id END,
+    updated_at = now()
+WHERE coord_user_id = $1 AND coord_group_id = $2
+  AND (path = $3 OR (path >= $3 || ',' AND path < $3 || '-'))
+"""
+DELETE_TILE_SQL = "DELETE FROM vde_map_items WHERE id = $1 AND item_type = 'base'"
+# Gap-free numbering: the item's row lock queues concurrent editors of one item.
+LOCK_ITEM_SQL = "SELECT id FROM vde_base_items WHERE id = $1 FOR UPDATE"
+APPEND_VERSION_SQL = """
+INSERT INTO vde_base_item_versions
+    (base_item_id, title, content, version_number, updated_by)
+SELECT $1, $2, $3, coalesce(max(version_number), 0) + 1, $4
+FROM vde_base_item_versions WHERE base_item_id = $1
+"""
+
+
+@dataclass
+class Tally:
+    """What the clients did: successes and errors per operation and error class."""
+
+    done: Counter[str] = field(default_factory=Counter)
+    refused: Counter[tuple[str, str]] = field(default_factory=Counter)
+    failed: Counter[tuple[str, str]] = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)
+
+
+async def _seed(conn: asyncpg.Connection) -> list[int]:
+    """Eight maps of 43 tiles (root, 6 children, 36 grandchildren); the item ids."""
+    items = [
+        await conn.fetchval(
+            "INSERT INTO vde_base_items (title, content) VALUES ($1, '') RETURNING id",
+            f"item {n}",
+        )
+        for n in range(HOT_ITEMS * 4)
+    ]
+    for user, group in MAPS:
+        root = await conn.fetchval(
+            "INSERT INTO vde_map_items (coord_user_id, coord_group_id, item_type, "
+            "ref_item_id) VALUES ($1, $2, 'user', $3) RETURNING id",
+            user,
+            group,
+            items[0],
+        )
+        for step in range(1, 7):
+            child = await conn.fetchval(
+                INSERT_TILE_SQL + " RETURNING id",
+                user,
+                group,
+                str(step),
+                root,
+                items[1],
+            )
+            for sub in range(1, 7):
+                await conn.execute(
+                    INSERT_TILE_SQL, user, group, f"{step},{sub}", child, items[2]
+                )
+    return [int(i) for i in items]
+
+
+class Client:
+    """One repository user with its own connection."""
+
+    def __init__(self, conn: asyncpg.Connection, items: list[int], seed: int) -> None:
+        self.conn = conn
+        self.items = items
+        self.rng = random.Random(seed)
+
+    async def _tile(self, shortest: int, longest: int) -> asyncpg.Record | None:
+        user, group = self.rng.choice(MAPS)
+        return await self.conn.fetchrow(RANDOM_TILE_SQL, user, group, shortest, longest)
+
+    async def read_tile(self) -> None:
+        user, group = self.rng.choice(MAPS)
+        path = ",".join(
+            str(self.rng.randint(1, 6)) for _ in range(self.rng.randint(0, 2))
+        )
+        await queries.tile_at(self.conn, MapCoordinates(user, group, path))
+
+    async def read_descendants(self) -> None:
+        user, group = self.rng.choice(MAPS)
+        path = str(self.rng.randint(1, 6)) if self.rng.random() < 0.7 else ""
+        coords = MapCoordinates(user, group, path)
+        await queries.descendants(self.conn, coords, generations=2, limit=50)
+
+    async def read_children(self) -> None:
+        tile = await self._tile(0, MAX_PARENT_LENGTH)
+        if tile is not None:
+            await queries.children(self.conn, tile["id"])
+
+    async def insert_tile(self) -> None:
+        parent = await self._tile(0, MAX_PARENT_LENGTH)
+        if parent is None:
+            return
+        step = str(self.rng.randint(0, 6))
+        path = f"{parent['path']},{step}" if parent["path"] else step
+        await self.conn.execute(
+            INSERT_TILE_SQL,
+            parent["coord_user_id"],
+            parent["coord_group_id"],
+            path,
+            parent["id"],
+            self.rng.choice(self.items),
+        )
+
+    async def move_subtree(self) -> None:
+        tile = await self._tile(1, 255)
+        if tile is None:
+            return
+        # A new parent no deeper than the old one: not inside the moved subtree
+        # (same map => shorter path), and depths never grow.
+        target = await self._tile(0, len(tile["path"]) - 2)
+        if target is None:
+            return
+        step = str(self.rng.randint(0, 6))
+        path = f"{target['path']},{step}" if target["path"] else step
+        await self.conn.execute(
+            MOVE_SUBTREE_SQL,
+            tile["coord_user_id"],
+            tile["coord_group_id"],
+            tile["path"],
+            target["coord_user_id"],
+            target["coord_group_id"],
+            path,
+            tile["id"],
+            target["id"],
+        )
+
+    async def delete_subtree(self) -> None:
+        tile = await self._tile(3, 255)
+        if tile is not None:
+            await self.conn.execute(DELETE_TILE_SQL, tile["id"])
+
+    async def append_version(self) -> None:
+        item = self.items[self.rng.randrange(HOT_ITEMS)]
+        async with self.conn.transaction():
+            await self.conn.execute(LOCK_ITEM_SQL, item)
+            await self.conn.execute(
+                APPEND_VERSION_SQL, item, "title", "content", "load"
+            )
+
+
+#: Operation name -> weight in the mix.
+MIX: dict[str, int] = {
+    "read_tile": 25,
+    "read_descendants": 15,
+    "read_children": 15,
+    "insert_tile": 15,
+    "move_subtree": 8,
+    "delete_subtree": 7,
+    "append_version": 15,
+}
+
+
+async def _run_client(client: Client, deadline: float, tally: Tally) -> None:
+    names = list(MIX)
+    weights = list(MIX.values())
+    while time.monotonic() < deadline:
+        name = client.rng.choices(names, weights)[0]
+        operation: Callable[[], Awaitable[None]] = getattr(client, name)
+        try:
+            await operation()
+        except EXPECTED as error:
+            tally.refused[(name, type(error).__name__)] += 1
+            tally.examples.setdefault(type(error).__name__, str(error).splitlines()[0])
+        except Exception as error:  # counted and reported: the load must have none
+            tally.failed[(name, type(error).__name__)] += 1
+            tally.examples.setdefault(type(error).__name__, str(error).splitlines()[0])
+        else:
+            tally.done[name] += 1
+
+
+async def run(url: str, clients: int, seconds: float) -> tuple[Tally, dict[str, int]]:
+    setup = await asyncpg.connect(url)
+    try:
+        items = await _seed(setup)
+        connections = [await asyncpg.connect(url) for _ in range(clients)]
+        tally = Tally()
+        deadline = time.monotonic() + seconds
+        try:
+            await asyncio.gather(
+                *(
+                    _run_client(Client(conn, items, seed), deadline, tally)
+                    for seed, conn in enumerate(connections)
+                )
+            )
+        finally:
+            for conn in connections:
+                await conn.close()
+        facts = {
+            "tiles": await setup.fetchval("SELECT count(*) FROM vde_map_items"),
+            "versions": await setup.fetchval(
+                "SELECT count(*) FROM vde_base_item_versions"
+            ),
+            "tree violations": await setup.fetchval(TREE_VIOLATIONS_SQL),
+            "version violations": await setup.fetchval(VERSION_VIOLATIONS_SQL),
+        }
+    finally:
+        await setup.close()
+    return tally, facts
+
+
+def report(tally: Tally, facts: dict[str, int], clients: int, seconds: float) -> str:
+    lines = [
+        f"{clients} clients, {seconds:g} s",
+        "",
+        "| operation | ok/s | ok | refused (expected) | other errors |",
+        "| --- | ---: | ---: | --- | --- |",
+    ]
+    for name in MIX:
+        refused = ", ".join(
+            f"{cls} {n}" for (op, cls), n in sorted(tally.refused.items()) if op == name
+        )
+        failed = ", ".join(
+            f"{cls} {n}" for (op, cls), n in sorted(tally.failed.items()) if op == name
+        )
+        ok = tally.done[name]
+        rate = ok / seconds
+        lines.append(
+            f"| {name} | {rate:.0f} | {ok} | {refused or '-'} | {failed or '0'} |"
+        )
+    total = sum(tally.done.values())
+    lines.append(
+        f"| all | {total / seconds:.0f} | {total} | "
+        f"{sum(tally.refused.values())} | {sum(tally.failed.values())} |"
+    )
+    lines += ["", *(f"- {key}: {value}" for key, value in facts.items())]
+    lines += [f"- e.g. {cls}: {text}" for cls, text in sorted(tally.examples.items())]
+    return "\n".join(lines)
+
+
+async def main(clients: int, seconds: float) -> int:
+    server = server_url()
+    name = scratch_name("load")
+    url = await create_database(server, name)
+    try:
+        await migrate(url)
+        tally, facts = await run(url, clients, seconds)
+    finally:
+        await drop_database(server, name)
+    print(report(tally, facts, clients, seconds))
+    broken = facts["tree violations"] or facts["version violations"]
+    return 1 if tally.failed or broken else 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    raise SystemExit(asyncio.run(main(args.clients, args.seconds)))
