@@ -97,6 +97,7 @@ class Tally:
     """What the clients did: successes and errors per operation and error class."""
 
     done: Counter[str] = field(default_factory=Counter)
+    #: (operation, "ErrorClass (constraint)") -> count
     refused: Counter[tuple[str, str]] = field(default_factory=Counter)
     failed: Counter[tuple[str, str]] = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)
@@ -238,8 +239,9 @@ async def _run_client(client: Client, deadline: float, tally: Tally) -> None:
         try:
             await operation()
         except EXPECTED as error:
-            tally.refused[(name, type(error).__name__)] += 1
-            tally.examples.setdefault(type(error).__name__, str(error).splitlines()[0])
+            rule = f"{type(error).__name__} ({error.constraint_name})"
+            tally.refused[(name, rule)] += 1
+            tally.examples.setdefault(rule, str(error).splitlines()[0])
         except Exception as error:  # counted and reported: the load must have none
             tally.failed[(name, type(error).__name__)] += 1
             tally.examples.setdefault(type(error).__name__, str(error).splitlines()[0])
@@ -302,7 +304,7 @@ def report(tally: Tally, facts: dict[str, int], clients: int, seconds: float) ->
         f"{sum(tally.refused.values())} | {sum(tally.failed.values())} |"
     )
     lines += ["", *(f"- {key}: {value}" for key, value in facts.items())]
-    lines += [f"- e.g. {cls}: {text}" for cls, text in sorted(tally.examples.items())]
+    lines += [f"- e.g. {key}: {text}" for key, text in sorted(tally.examples.items())]
     return "\n".join(lines)
 
 
