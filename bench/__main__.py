@@ -46,6 +46,11 @@ async def main(scale: float, only: set[str] | None) -> int:
         conn = await asyncpg.connect(sides[0].url)
         try:
             version = await conn.fetchval("SHOW server_version")
+            # Which schema was measured: the migrations on disk at run time.
+            migrations = [
+                f"{r['app_name']}/{r['name']}"
+                for r in await conn.fetch("SELECT app_name, name FROM migration")
+            ]
         finally:
             await conn.close()
         results = await compare.run(sides, dataset.facts, scale, only, _log)
@@ -55,6 +60,7 @@ async def main(scale: float, only: set[str] | None) -> int:
     summary = (
         f"{table}\n\nTargets:\n{report.target_lines(found)}\n\n"
         f"Machine: {machine}. Load {load_seconds:.0f}s, whole run {total:.0f}s.\n"
+        f"vde migrations applied: {', '.join(sorted(migrations))}\n"
     )
     print(summary)
     OUT.mkdir(exist_ok=True)
@@ -63,6 +69,7 @@ async def main(scale: float, only: set[str] | None) -> int:
     (OUT / f"results-{stamp}.json").write_text(json.dumps({
         "command": " ".join(["python -m bench", *sys.argv[1:]]),
         "machine": machine,
+        "vde_migrations": sorted(migrations),
         "load_seconds": load_seconds,
         "total_seconds": total,
         "results": [dataclasses.asdict(r) for r in results],

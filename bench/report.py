@@ -35,7 +35,7 @@ def table(results: list[Result]) -> str:
     ]
     for r in results:
         vde, seed = r.sides["vde"], r.sides["seed"]
-        ratio = f"{r.ratio:.2f}x" if r.ratio >= 0.01 else f"1/{1 / r.ratio:,.0f}"
+        ratio = f"{r.ratio:.2f}x" if r.ratio >= 0.05 else f"1/{1 / r.ratio:,.0f}"
         rows = sorted(set(vde.rows))
         shown = str(rows[0]) if len(rows) == 1 else f"{rows[0]}-{rows[-1]}"
         mark = f" ({r.mismatches} mismatched)" if r.mismatches else ""

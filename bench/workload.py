@@ -275,7 +275,7 @@ OPERATIONS: list[Operation] = [
     Operation("jobs of user", "point", 500, 20,
               lambda rng, facts: {"user": rng.choice(facts.user_ids)},
               lambda c: (c["user"], 20)),
-    Operation("delete subtree", "write", 5, 1, _big_at(3), _coords),
+    Operation("delete subtree", "write", 7, 1, _big_at(3), _coords),
     Operation("bulk load 20k-tile map", "bulk", 10, 1, _bulk_map, lambda c: ()),
     Operation("copy subtree", "write", 20, 6, _copy_target,
               lambda c: (*_coords(c), c["to_user"], c["to_group"], NEW_ID_OFFSET,
