@@ -1,1 +1,81 @@
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import asyncpg
+import pytest
+
 pytest_plugins = ["vde.testing"]
+
+Row = dict[str, Any]
+Insert = Callable[..., Awaitable[Row]]
+Rejects = Callable[..., Awaitable[asyncpg.PostgresError]]
+
+
+async def table_rows(conn: asyncpg.Connection, table: str) -> list[Row]:
+    """Every row of ``table`` (each vde table has an ``id``), for before/after."""
+    rows = await conn.fetch(f"SELECT * FROM {table} ORDER BY id")
+    return [dict(row) for row in rows]
+
+
+def _insert_sql(table: str, row: Row) -> str:
+    """``INSERT INTO table (row's columns) VALUES ($1, ...)``; args: row's values."""
+    marks = ", ".join(f"${n}" for n in range(1, len(row) + 1))
+    return f"INSERT INTO {table} ({', '.join(row)}) VALUES ({marks})"
+
+
+@pytest.fixture
+def insert_sql() -> Callable[[str, Row], str]:
+    """The SQL of a raw insert, for writes that ``rejects`` must see refused."""
+    return _insert_sql
+
+
+@pytest.fixture
+def insert(vde_conn: asyncpg.Connection) -> Insert:
+    """``await insert("vde_users", id=..., email=...)``: a raw SQL insert, row returned.
+
+    Raw SQL so that the database, not Piccolo, decides what is accepted.
+    """
+
+    async def run(table: str, **values: Any) -> Row:
+        sql = _insert_sql(table, values) + " RETURNING *"
+        row = await vde_conn.fetchrow(sql, *values.values())
+        assert row is not None
+        return dict(row)
+
+    return run
+
+
+@pytest.fixture
+def rejects(vde_conn: asyncpg.Connection) -> Rejects:
+    """Run a write the database must refuse; check the error and that nothing changed.
+
+    ``action`` is SQL (run on ``vde_conn``) or a no-argument coroutine function (a
+    Piccolo query). ``constraint`` is None for NOT NULL, which names the column.
+    """
+
+    async def check(
+        action: str | Callable[[], Awaitable[Any]],
+        *args: Any,
+        error: type[asyncpg.PostgresError],
+        constraint: str | None,
+        tables: str | Sequence[str],
+        column: str | None = None,
+    ) -> asyncpg.PostgresError:
+        watched = [tables] if isinstance(tables, str) else list(tables)
+        before = {table: await table_rows(vde_conn, table) for table in watched}
+        with pytest.raises(asyncpg.PostgresError) as caught:
+            if isinstance(action, str):
+                await vde_conn.execute(action, *args)
+            else:
+                await action()
+        assert type(caught.value) is error, caught.value
+        assert caught.value.constraint_name == constraint
+        if column is not None:
+            assert caught.value.column_name == column
+        for table in watched:
+            assert await table_rows(vde_conn, table) == before[table], table
+        return caught.value
+
+    return check
