@@ -1,0 +1,63 @@
+"""A small map to hang tests on: its owner, a base item and the root tile.
+
+Rows are written with raw SQL; tiles sit where a tree puts them (a child's path
+is its parent's plus one step, in the parent's map).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+Row = dict[str, Any]
+AddTile = Callable[..., Awaitable[Row]]
+
+
+@dataclass(frozen=True)
+class Home:
+    """User 'u1', mapped to owner id 1, whose map (1, 0) has a root showing ``item``."""
+
+    user: Row
+    mapping: Row
+    item: Row
+    root: Row
+
+
+@pytest.fixture
+async def home(insert: Any) -> Home:
+    user = await insert("vde_users", id="u1", email="ada@example.com")
+    mapping = await insert("vde_user_mapping", auth_user_id="u1", mapping_user_id=1)
+    item = await insert("vde_base_items", title="Ada", content="Ada's map")
+    root = await insert(
+        "vde_map_items", coord_user_id=1, item_type="user", ref_item_id=item["id"]
+    )
+    return Home(user, mapping, item, root)
+
+
+@pytest.fixture
+def add_tile(insert: Any, home: Home) -> AddTile:
+    """``await add_tile(parent, step, **columns)``: a 'base' child of ``parent``."""
+
+    async def add(parent: Row, step: int, **columns: Any) -> Row:
+        path = f"{parent['path']},{step}" if parent["path"] else str(step)
+        values = {
+            "coord_user_id": parent["coord_user_id"],
+            "coord_group_id": parent["coord_group_id"],
+            "path": path,
+            "item_type": "base",
+            "parent_id": parent["id"],
+            "ref_item_id": home.item["id"],
+            **columns,
+        }
+        return await insert("vde_map_items", **values)
+
+    return add
+
+
+@pytest.fixture
+async def grace(insert: Any) -> Row:
+    """User 'u2', not mapped yet."""
+    return await insert("vde_users", id="u2", email="grace@example.com")
