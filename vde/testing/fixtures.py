@@ -9,6 +9,7 @@ import asyncpg
 import pytest_asyncio
 from piccolo.engine.postgres import PostgresEngine
 
+from vde.database import connection_pool
 from vde.testing.engine import use_engine
 from vde.testing.migrate import migrate
 from vde.testing.scratch import (
@@ -17,6 +18,11 @@ from vde.testing.scratch import (
     scratch_name,
     server_url,
 )
+
+#: Each test's engine runs on a pool, as repositories are told to (BENCHMARKS.md):
+#: tests then see pooled connections' behaviour (statement caches, generic plans,
+#: RESET ALL between queries). Small, because many tests share one server.
+POOL_SIZE = {"min_size": 1, "max_size": 4}
 
 
 @dataclass(frozen=True)
@@ -47,14 +53,19 @@ async def vde_template() -> AsyncIterator[str]:
 
 @pytest_asyncio.fixture
 async def vde_db(vde_template: str) -> AsyncIterator[ScratchDatabase]:
-    """A fresh copy of the migrated template; Piccolo's tables point at it."""
+    """A fresh copy of the migrated template; Piccolo's tables point at it.
+
+    Its engine's pool is open for the test and closed before the database is
+    dropped; ``connection_pool()`` inside a test reuses it.
+    """
     server = server_url()
     name = scratch_name("db")
     url = await create_database(server, name, template=vde_template)
     engine = PostgresEngine(config={"dsn": url})
     try:
         with use_engine(engine):
-            yield ScratchDatabase(name=name, url=url, engine=engine)
+            async with connection_pool(engine, **POOL_SIZE):
+                yield ScratchDatabase(name=name, url=url, engine=engine)
     finally:
         await drop_database(server, name)
 
