@@ -6,8 +6,12 @@ line in ``conftest.py``::
     pytest_plugins = ["vde.testing"]
 
 It runs on the server in ``DATABASE_URL`` when that is set, else on the embedded
-server. Fixtures: ``vde_db`` (a :class:`ScratchDatabase`, Piccolo pointed at it)
-and ``vde_conn`` (an asyncpg connection to it).
+server (data in ``VDE_PGDATA``, default ``./.pgdata``). Fixtures: ``vde_db`` (a
+:class:`ScratchDatabase`, Piccolo's tables and a small connection pool pointed
+at it) and ``vde_conn`` (an asyncpg connection to it). The fixtures are
+pytest-asyncio ones: mark tests ``@pytest.mark.asyncio`` or set
+``asyncio_mode = "auto"``. README.md ("Testing your repository with vde") shows
+a downstream project, and ``tests/test_readme_examples.py`` runs it.
 """
 
 from vde.testing.fixtures import (
