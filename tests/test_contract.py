@@ -168,8 +168,10 @@ CONSTRAINTS: dict[str, dict[str, tuple[str, tuple[str, ...], str]]] = {
         "vde_map_items_ref_item_id_fkey": fk(
             "ref_item_id", "vde_base_items", "RESTRICT"
         ),
-        "vde_map_items_coordinates_unique": unique(
-            "coord_user_id", "coord_group_id", "path"
+        # DEFERRABLE: one UPDATE can swap two subtrees (no ON CONFLICT on it).
+        "vde_map_items_coordinates_unique": (
+            "u", ("coord_user_id", "coord_group_id", "path"),
+            "UNIQUE (coord_user_id, coord_group_id, path) DEFERRABLE",
         ),
         "vde_map_items_path_format": check(
             "((path)::text ~ '^([0-6](,[0-6])*)?$'::text)", "path"
@@ -187,6 +189,11 @@ CONSTRAINTS: dict[str, dict[str, tuple[str, tuple[str, ...], str]]] = {
             "((parent_id IS NOT NULL) OR ((item_type)::text = 'user'::text))",
             "item_type", "parent_id",
         ),
+        "vde_map_items_root_path": check(
+            "(((item_type)::text <> 'user'::text) OR ((path)::text = ''::text))",
+            "item_type", "path",
+        ),
+        "vde_map_items_origin_not_self": check("(origin_id <> id)", "id", "origin_id"),
     },
     "vde_user_mapping": {
         "vde_user_mapping_pkey": pk("vde_user_mapping"),
@@ -266,8 +273,19 @@ INDEXES: dict[str, dict[str, tuple[tuple[str, ...], bool, str | None]]] = {
     },
 }
 
-# name -> fragments the trigger's definition must contain (none yet).
+# name -> fragments the trigger's definition must contain.
 TRIGGERS: dict[str, dict[str, tuple[str, ...]]] = {table: {} for table in COLUMNS}
+# Each map is a tree: checked per statement, set-based (issue 5).
+TRIGGERS["vde_map_items"] = {
+    "vde_map_items_tree_insert": (
+        "AFTER INSERT", "REFERENCING NEW TABLE AS new_rows", "FOR EACH STATEMENT",
+        "vde_map_items_tree_check()",
+    ),
+    "vde_map_items_tree_update": (
+        "AFTER UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        "FOR EACH STATEMENT", "vde_map_items_tree_check()",
+    ),
+}
 
 
 def contract_differences(catalog: Catalog) -> list[str]:

@@ -2,8 +2,10 @@
 
 A tile (``MapItem``) sits at a coordinate (coord_user_id, coord_group_id, path)
 and points at its content (``BaseItem``). Objects Piccolo cannot express (identity
-ids, ``COLLATE "C"`` on ``path``, the partial index of map roots) are added by raw
-steps in ``piccolo_migrations/mapping/``.
+ids, ``COLLATE "C"`` on ``path``, the partial index of map roots, the tree trigger
+and its two checks) are added by raw steps in ``piccolo_migrations/mapping/``.
+``vde_map_items_coordinates_unique`` is DEFERRABLE (checked at statement end, so
+one UPDATE can swap two subtrees): it cannot be an ON CONFLICT arbiter.
 """
 
 from __future__ import annotations
