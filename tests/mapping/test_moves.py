@@ -1,0 +1,220 @@
+"""move_subtree, swap_tiles and copy_subtree keep every map a tree, in one call.
+
+A 40-tile subtree is moved, swapped and copied; afterwards every tile is where
+its old path says (translated) and no row of the table is out of place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import pytest
+from asyncpg.exceptions import UniqueViolationError
+
+from vde.mapping.coordinates import MapCoordinates
+from vde.mapping.invariants import tree_violations
+from vde.mapping.moves import TreeMoveError, copy_subtree, move_subtree, swap_tiles
+
+Row = dict[str, Any]
+TILES = "vde_map_items"
+SUBTREE = 40
+
+
+async def grow(add_tile: Any, top: Row, size: int) -> list[Row]:
+    """``top`` and tiles below it, breadth-first, until there are ``size``."""
+    tiles, frontier = [top], [top]
+    while len(tiles) < size:
+        parent = frontier.pop(0)
+        for step in range(7):
+            if len(tiles) == size:
+                break
+            child = await add_tile(parent, step)
+            tiles.append(child)
+            frontier.append(child)
+    return tiles
+
+
+async def places(conn: asyncpg.Connection) -> dict[int, tuple[int, int, str]]:
+    rows = await conn.fetch(
+        "SELECT id, coord_user_id, coord_group_id, path FROM vde_map_items"
+    )
+    return {r["id"]: (r["coord_user_id"], r["coord_group_id"], r["path"]) for r in rows}
+
+
+def moved(path: str, old: str, new: str) -> str:
+    return new + path[len(old):]
+
+
+@pytest.fixture
+async def big(home: Any, add_tile: Any) -> list[Row]:
+    """A 40-tile subtree under '1' (depth 3) in map (1, 0)."""
+    return await grow(add_tile, await add_tile(home.root, 1), SUBTREE)
+
+
+@pytest.fixture
+async def other_root(insert: Any, home: Any) -> Row:
+    return await insert(
+        TILES, coord_user_id=2, item_type="user", ref_item_id=home.item["id"]
+    )
+
+
+async def test_move_subtree_to_another_position(
+    big: list[Row], vde_conn: asyncpg.Connection
+) -> None:
+    before = await places(vde_conn)
+    count = await move_subtree(vde_conn, big[0]["id"], MapCoordinates(1, 0, "4"))
+    assert count == SUBTREE
+    after = await places(vde_conn)
+    for tile in big:
+        assert after[tile["id"]] == (1, 0, moved(before[tile["id"]][2], "1", "4"))
+    assert await tree_violations(vde_conn) == []
+
+
+async def test_move_subtree_deeper_under_a_sibling(
+    big: list[Row], home: Any, add_tile: Any, vde_conn: asyncpg.Connection
+) -> None:
+    sibling = await add_tile(home.root, 2)
+    await move_subtree(vde_conn, big[0]["id"], MapCoordinates(1, 0, "2,5"))
+    row = await vde_conn.fetchrow(
+        "SELECT path, parent_id FROM vde_map_items WHERE id = $1", big[0]["id"]
+    )
+    assert (row["path"], row["parent_id"]) == ("2,5", sibling["id"])
+    assert await tree_violations(vde_conn) == []
+
+
+async def test_move_subtree_to_another_map(
+    big: list[Row], other_root: Row, vde_conn: asyncpg.Connection
+) -> None:
+    before = await places(vde_conn)
+    await move_subtree(vde_conn, big[0]["id"], MapCoordinates(2, 0, "3"))
+    after = await places(vde_conn)
+    for tile in big:
+        assert after[tile["id"]] == (2, 0, moved(before[tile["id"]][2], "1", "3"))
+    parent = await vde_conn.fetchval(
+        "SELECT parent_id FROM vde_map_items WHERE id = $1", big[0]["id"]
+    )
+    assert parent == other_root["id"]
+    assert await tree_violations(vde_conn) == []
+
+
+async def test_swap_tiles_swaps_their_subtrees(
+    big: list[Row], home: Any, add_tile: Any, vde_conn: asyncpg.Connection
+) -> None:
+    other = await grow(add_tile, await add_tile(home.root, 5), 4)
+    before = await places(vde_conn)
+    assert await swap_tiles(vde_conn, big[0]["id"], other[0]["id"]) == SUBTREE + 4
+    after = await places(vde_conn)
+    for tile in big:
+        assert after[tile["id"]][2] == moved(before[tile["id"]][2], "1", "5")
+    for tile in other:
+        assert after[tile["id"]][2] == moved(before[tile["id"]][2], "5", "1")
+    assert await tree_violations(vde_conn) == []
+
+
+async def test_swap_tiles_when_all_seven_slots_are_taken(
+    home: Any, add_tile: Any, vde_conn: asyncpg.Connection
+) -> None:
+    """No free slot to park a tile in: one UPDATE swaps both subtrees."""
+    slots = [await add_tile(home.root, step) for step in range(7)]
+    below = await add_tile(slots[2], 6)
+    await swap_tiles(vde_conn, slots[2]["id"], slots[6]["id"])
+    after = await places(vde_conn)
+    assert after[slots[2]["id"]][2] == "6"
+    assert after[slots[6]["id"]][2] == "2"
+    assert after[below["id"]][2] == "6,6"
+    assert await tree_violations(vde_conn) == []
+
+
+async def test_swap_tiles_across_maps_and_depths(
+    big: list[Row], other_root: Row, add_tile: Any, vde_conn: asyncpg.Connection
+) -> None:
+    far = await add_tile(await add_tile(other_root, 0), 3)
+    await swap_tiles(vde_conn, big[0]["id"], far["id"])
+    after = await places(vde_conn)
+    assert after[big[0]["id"]] == (2, 0, "0,3")
+    assert after[big[-1]["id"]][:2] == (2, 0)
+    assert after[far["id"]] == (1, 0, "1")
+    assert await tree_violations(vde_conn) == []
+
+
+async def test_moves_inside_a_caller_transaction_roll_back_with_it(
+    big: list[Row], vde_conn: asyncpg.Connection
+) -> None:
+    before = await places(vde_conn)
+    with pytest.raises(RuntimeError):
+        async with vde_conn.transaction():
+            await move_subtree(vde_conn, big[0]["id"], MapCoordinates(1, 0, "4"))
+            raise RuntimeError("caller gives up")
+    assert await places(vde_conn) == before
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        (MapCoordinates(1, 0, "1,2,3"), "own subtree"),
+        (MapCoordinates(1, 0, "6,6"), "no tile at"),
+        (MapCoordinates(1, 0, ""), "map root position"),
+    ],
+    ids=["into itself", "no parent there", "root position"],
+)
+async def test_impossible_moves_are_refused(
+    big: list[Row], vde_conn: asyncpg.Connection, target: MapCoordinates,
+    message: str,
+) -> None:
+    before = await places(vde_conn)
+    with pytest.raises(TreeMoveError, match=message):
+        await move_subtree(vde_conn, big[0]["id"], target)
+    assert await places(vde_conn) == before
+
+
+async def test_roots_and_nested_tiles_do_not_move_or_swap(
+    big: list[Row], home: Any, vde_conn: asyncpg.Connection
+) -> None:
+    with pytest.raises(TreeMoveError, match="map root"):
+        await move_subtree(vde_conn, home.root["id"], MapCoordinates(1, 0, "4"))
+    with pytest.raises(TreeMoveError, match="other's subtree"):
+        await swap_tiles(vde_conn, big[0]["id"], big[5]["id"])
+
+
+async def test_move_onto_a_taken_slot_is_refused_by_the_coordinates_rule(
+    big: list[Row], home: Any, add_tile: Any, vde_conn: asyncpg.Connection,
+    rejects: Any,
+) -> None:
+    await add_tile(home.root, 4)
+
+    async def move() -> None:
+        await move_subtree(vde_conn, big[0]["id"], MapCoordinates(1, 0, "4"))
+
+    await rejects(move, error=UniqueViolationError,
+                  constraint="vde_map_items_coordinates_unique", tables=TILES)
+
+
+async def test_copy_subtree_copies_level_by_level(
+    big: list[Row], vde_conn: asyncpg.Connection
+) -> None:
+    before = await places(vde_conn)
+    copy_id = await copy_subtree(vde_conn, big[0]["id"], MapCoordinates(1, 0, "3"))
+    copies = await vde_conn.fetch(
+        "SELECT c.id, c.path, c.origin_id, c.ref_item_id, o.ref_item_id AS source_ref "
+        "FROM vde_map_items c JOIN vde_map_items o ON o.id = c.origin_id"
+    )
+    assert len(copies) == SUBTREE
+    assert {c["origin_id"] for c in copies} == {t["id"] for t in big}
+    for c in copies:
+        assert c["path"] == moved(before[c["origin_id"]][2], "1", "3")
+        assert c["ref_item_id"] == c["source_ref"]
+    assert copy_id in {c["id"] for c in copies}
+    assert await places(vde_conn) | before == await places(vde_conn)
+    assert await tree_violations(vde_conn) == []
+
+
+async def test_copy_subtree_to_another_map(
+    big: list[Row], other_root: Row, vde_conn: asyncpg.Connection
+) -> None:
+    await copy_subtree(vde_conn, big[0]["id"], MapCoordinates(2, 0, "0"))
+    count = await vde_conn.fetchval(
+        "SELECT count(*) FROM vde_map_items WHERE coord_user_id = 2 AND path <> ''"
+    )
+    assert count == SUBTREE
+    assert await tree_violations(vde_conn) == []
