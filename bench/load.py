@@ -4,14 +4,16 @@ Not a test: it reports throughput and errors. On a scratch database (embedded
 server, or ``DATABASE_URL``'s), migrated and seeded with a few small maps, each
 client runs, for ``--seconds``, a weighted mix of what repositories do: reads (a
 tile by coordinates, descendants, children), tile inserts, subtree moves (also
-across maps) and deletes, and version appends on a few hot base items.
+across maps) and swaps through ``vde.mapping.moves``, subtree deletes, and
+version appends on a few hot base items through ``vde.mapping.versions``.
 
 Clients race on purpose (a slot taken meanwhile, a parent moved or deleted
 meanwhile): the database must refuse those writes by a constraint or the tree
 rule (``UniqueViolationError``, ``ForeignKeyViolationError``,
-``CheckViolationError``), never with any other error. Afterwards every map must
-still be a tree and every base item's versions must be 1..N without gaps. The
-exit status is 1 when either fails.
+``CheckViolationError``) or by vde's move helpers (``TreeMoveError``: the tile
+or the new parent went away meanwhile), never with any other error. Afterwards
+every map must still be a tree and every base item's versions must be 1..N
+without gaps. The exit status is 1 when either fails.
 """
 
 from __future__ import annotations
@@ -28,38 +30,26 @@ import asyncpg
 
 from vde.mapping import queries
 from vde.mapping.coordinates import MapCoordinates
+from vde.mapping.invariants import tree_violations, version_gaps
+from vde.mapping.moves import TreeMoveError, move_subtree, swap_tiles
+from vde.mapping.versions import append_version
 from vde.testing.migrate import migrate
 from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
 
-#: Refusals a racing client may get: the rule it broke is named, nothing is written.
+#: Refusals a racing client may get: the rule it broke is named, nothing is
+#: written. ``TreeMoveError``: vde's move helpers found the tile or the target's
+#: parent gone (deleted or moved meanwhile), or one swap partner inside the other.
 EXPECTED = (
     asyncpg.UniqueViolationError,
     asyncpg.ForeignKeyViolationError,
     asyncpg.CheckViolationError,
+    TreeMoveError,
 )
 MAPS = [(user, 0) for user in range(1, 9)]
 HOT_ITEMS = 8
 #: Inserts and move targets stay shallow, so paths never outgrow varchar(255).
 MAX_PARENT_LENGTH = 7
 
-TREE_VIOLATIONS_SQL = """
-SELECT count(*) FROM vde_map_items c
-LEFT JOIN vde_map_items p ON p.id = c.parent_id
-WHERE (c.item_type = 'user' AND (c.parent_id IS NOT NULL OR c.path <> ''))
-   OR (c.item_type = 'base' AND (
-        p.id IS NULL
-        OR c.coord_user_id <> p.coord_user_id
-        OR c.coord_group_id <> p.coord_group_id
-        OR c.path = ''
-        OR p.path <> CASE WHEN length(c.path) = 1 THEN '' ELSE left(c.path, -2) END))
-"""
-VERSION_VIOLATIONS_SQL = """
-SELECT count(*) FROM (
-    SELECT count(*) AS n, min(version_number) AS lo, max(version_number) AS hi,
-           count(DISTINCT version_number) AS distinct_n
-    FROM vde_base_item_versions GROUP BY base_item_id
-) v WHERE v.lo <> 1 OR v.hi <> v.n OR v.distinct_n <> v.n
-"""
 RANDOM_TILE_SQL = """
 SELECT id, coord_user_id, coord_group_id, path FROM vde_map_items
 WHERE coord_user_id = $1 AND coord_group_id = $2 AND length(path) BETWEEN $3 AND $4
@@ -70,9 +60,9 @@ INSERT INTO vde_map_items (coord_user_id, coord_group_id, path, item_type,
                            parent_id, ref_item_id)
 VALUES ($1, $2, $3, 'base', $4, $5)
 """
-# The seed's move: the tile and its whole subtree in one UPDATE (new prefix, new
-# map, new parent for the moved tile), so the tree is whole at statement end.
-MOVE_SUBTREE_SQL = """
+# The seed's move (``--moves seed``): the tile and its subtree in one UPDATE, no
+# explicit locks; the tree trigger checks the result at the end of the statement.
+SEED_MOVE_SQL = """
 UPDATE vde_map_items SET
     coord_user_id = $4, coord_group_id = $5,
     path = $6 || substr(path, length($3) + 1),
@@ -82,14 +72,6 @@ WHERE coord_user_id = $1 AND coord_group_id = $2
   AND (path = $3 OR (path >= $3 || ',' AND path < $3 || '-'))
 """
 DELETE_TILE_SQL = "DELETE FROM vde_map_items WHERE id = $1 AND item_type = 'base'"
-# Gap-free numbering: the item's row lock queues concurrent editors of one item.
-LOCK_ITEM_SQL = "SELECT id FROM vde_base_items WHERE id = $1 FOR UPDATE"
-APPEND_VERSION_SQL = """
-INSERT INTO vde_base_item_versions
-    (base_item_id, title, content, version_number, updated_by)
-SELECT $1, $2, $3, coalesce(max(version_number), 0) + 1, $4
-FROM vde_base_item_versions WHERE base_item_id = $1
-"""
 
 
 @dataclass
@@ -139,8 +121,11 @@ async def _seed(conn: asyncpg.Connection) -> list[int]:
 class Client:
     """One repository user with its own connection."""
 
-    def __init__(self, conn: asyncpg.Connection, items: list[int], seed: int) -> None:
+    def __init__(
+        self, conn: asyncpg.Connection, items: list[int], seed: int, moves: str
+    ) -> None:
         self.conn = conn
+        self.moves = moves
         self.items = items
         self.rng = random.Random(seed)
 
@@ -185,24 +170,28 @@ class Client:
         tile = await self._tile(1, 255)
         if tile is None:
             return
-        # A new parent no deeper than the old one: not inside the moved subtree
-        # (same map => shorter path), and depths never grow.
+        # A new parent no deeper than the old one, so depths never grow.
         target = await self._tile(0, len(tile["path"]) - 2)
         if target is None:
             return
         step = str(self.rng.randint(0, 6))
         path = f"{target['path']},{step}" if target["path"] else step
-        await self.conn.execute(
-            MOVE_SUBTREE_SQL,
-            tile["coord_user_id"],
-            tile["coord_group_id"],
-            tile["path"],
-            target["coord_user_id"],
-            target["coord_group_id"],
-            path,
-            tile["id"],
-            target["id"],
-        )
+        if self.moves == "seed":
+            await self.conn.execute(
+                SEED_MOVE_SQL,
+                *(tile["coord_user_id"], tile["coord_group_id"], tile["path"]),
+                *(target["coord_user_id"], target["coord_group_id"], path),
+                *(tile["id"], target["id"]),
+            )
+            return
+        place = MapCoordinates(target["coord_user_id"], target["coord_group_id"], path)
+        await move_subtree(self.conn, tile["id"], place)
+
+    async def swap_tiles(self) -> None:
+        first = await self._tile(1, 255)
+        second = await self._tile(1, 255)
+        if first is not None and second is not None:
+            await swap_tiles(self.conn, first["id"], second["id"])
 
     async def delete_subtree(self) -> None:
         tile = await self._tile(3, 255)
@@ -211,11 +200,7 @@ class Client:
 
     async def append_version(self) -> None:
         item = self.items[self.rng.randrange(HOT_ITEMS)]
-        async with self.conn.transaction():
-            await self.conn.execute(LOCK_ITEM_SQL, item)
-            await self.conn.execute(
-                APPEND_VERSION_SQL, item, "title", "content", "load"
-            )
+        await append_version(self.conn, item, "title", "content", updated_by="load")
 
 
 #: Operation name -> weight in the mix.
@@ -224,22 +209,25 @@ MIX: dict[str, int] = {
     "read_descendants": 15,
     "read_children": 15,
     "insert_tile": 15,
-    "move_subtree": 8,
+    "move_subtree": 6,
+    "swap_tiles": 2,
     "delete_subtree": 7,
     "append_version": 15,
 }
 
 
 async def _run_client(client: Client, deadline: float, tally: Tally) -> None:
-    names = list(MIX)
-    weights = list(MIX.values())
+    mix = {**MIX, "swap_tiles": 0} if client.moves == "seed" else MIX
+    names = list(mix)
+    weights = list(mix.values())
     while time.monotonic() < deadline:
         name = client.rng.choices(names, weights)[0]
         operation: Callable[[], Awaitable[None]] = getattr(client, name)
         try:
             await operation()
         except EXPECTED as error:
-            rule = f"{type(error).__name__} ({error.constraint_name})"
+            constraint = getattr(error, "constraint_name", None)
+            rule = type(error).__name__ + (f" ({constraint})" if constraint else "")
             tally.refused[(name, rule)] += 1
             tally.examples.setdefault(rule, str(error).splitlines()[0])
         except Exception as error:  # counted and reported: the load must have none
@@ -249,7 +237,9 @@ async def _run_client(client: Client, deadline: float, tally: Tally) -> None:
             tally.done[name] += 1
 
 
-async def run(url: str, clients: int, seconds: float) -> tuple[Tally, dict[str, int]]:
+async def run(
+    url: str, clients: int, seconds: float, moves: str
+) -> tuple[Tally, dict[str, int]]:
     setup = await asyncpg.connect(url)
     try:
         items = await _seed(setup)
@@ -259,7 +249,7 @@ async def run(url: str, clients: int, seconds: float) -> tuple[Tally, dict[str, 
         try:
             await asyncio.gather(
                 *(
-                    _run_client(Client(conn, items, seed), deadline, tally)
+                    _run_client(Client(conn, items, seed, moves), deadline, tally)
                     for seed, conn in enumerate(connections)
                 )
             )
@@ -271,17 +261,19 @@ async def run(url: str, clients: int, seconds: float) -> tuple[Tally, dict[str, 
             "versions": await setup.fetchval(
                 "SELECT count(*) FROM vde_base_item_versions"
             ),
-            "tree violations": await setup.fetchval(TREE_VIOLATIONS_SQL),
-            "version violations": await setup.fetchval(VERSION_VIOLATIONS_SQL),
+            "tree violations": len(await tree_violations(setup)),
+            "version violations": len(await version_gaps(setup)),
         }
     finally:
         await setup.close()
     return tally, facts
 
 
-def report(tally: Tally, facts: dict[str, int], clients: int, seconds: float) -> str:
+def report(
+    tally: Tally, facts: dict[str, int], clients: int, seconds: float, moves: str
+) -> str:
     lines = [
-        f"{clients} clients, {seconds:g} s",
+        f"{clients} clients, {seconds:g} s, moves: {moves}",
         "",
         "| operation | ok/s | ok | refused (expected) | other errors |",
         "| --- | ---: | ---: | --- | --- |",
@@ -308,16 +300,16 @@ def report(tally: Tally, facts: dict[str, int], clients: int, seconds: float) ->
     return "\n".join(lines)
 
 
-async def main(clients: int, seconds: float) -> int:
+async def main(clients: int, seconds: float, moves: str) -> int:
     server = server_url()
     name = scratch_name("load")
     url = await create_database(server, name)
     try:
         await migrate(url)
-        tally, facts = await run(url, clients, seconds)
+        tally, facts = await run(url, clients, seconds, moves)
     finally:
         await drop_database(server, name)
-    print(report(tally, facts, clients, seconds))
+    print(report(tally, facts, clients, seconds, moves))
     broken = facts["tree violations"] or facts["version violations"]
     return 1 if tally.failed or broken else 0
 
@@ -326,5 +318,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--moves",
+        choices=["vde", "seed"],
+        default="vde",
+        help="vde.mapping.moves (move_subtree, swap_tiles), or the seed's one "
+        "UPDATE per move without explicit locks (no swaps)",
+    )
     args = parser.parse_args()
-    raise SystemExit(asyncio.run(main(args.clients, args.seconds)))
+    raise SystemExit(asyncio.run(main(args.clients, args.seconds, args.moves)))
