@@ -11,7 +11,10 @@ Clients race on purpose (a slot taken meanwhile, a parent moved or deleted
 meanwhile): the database must refuse those writes by a constraint or the tree
 rule (``UniqueViolationError``, ``ForeignKeyViolationError``,
 ``CheckViolationError``) or by vde's move helpers (``TreeMoveError``: the tile
-or the new parent went away meanwhile), never with any other error. Afterwards
+or the new parent went away meanwhile), never with any other error. Writes run
+through ``vde.transactions.retry_transaction`` as repositories should, so a
+deadlock victim (rolled back whole) runs again and is counted as retried, not as
+an error. Afterwards
 every map must still be a tree and every base item's versions must be 1..N
 without gaps. The exit status is 1 when either fails.
 """
@@ -35,6 +38,7 @@ from vde.mapping.moves import TreeMoveError, move_subtree, swap_tiles
 from vde.mapping.versions import append_version
 from vde.testing.migrate import migrate
 from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
+from vde.transactions import retry_transaction
 
 #: Refusals a racing client may get: the rule it broke is named, nothing is
 #: written. ``TreeMoveError``: vde's move helpers found the tile or the target's
@@ -82,6 +86,8 @@ class Tally:
     #: (operation, "ErrorClass (constraint)") -> count
     refused: Counter[tuple[str, str]] = field(default_factory=Counter)
     failed: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: (operation, "ErrorClass") -> transactions run again by retry_transaction
+    retried: Counter[tuple[str, str]] = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)
 
 
@@ -216,6 +222,12 @@ MIX: dict[str, int] = {
 }
 
 
+#: Writes run as repositories should run them: through ``retry_transaction``,
+#: which runs a deadlock victim's transaction again (it was rolled back whole).
+WRITES = {"insert_tile", "move_subtree", "swap_tiles", "delete_subtree",
+          "append_version"}
+
+
 async def _run_client(client: Client, deadline: float, tally: Tally) -> None:
     mix = {**MIX, "swap_tiles": 0} if client.moves == "seed" else MIX
     names = list(mix)
@@ -223,8 +235,15 @@ async def _run_client(client: Client, deadline: float, tally: Tally) -> None:
     while time.monotonic() < deadline:
         name = client.rng.choices(names, weights)[0]
         operation: Callable[[], Awaitable[None]] = getattr(client, name)
+
+        def count_retry(error: Exception, name: str = name) -> None:
+            tally.retried[(name, type(error).__name__)] += 1
+
         try:
-            await operation()
+            if name in WRITES:
+                await retry_transaction(client.conn, operation, on_retry=count_retry)
+            else:
+                await operation()
         except EXPECTED as error:
             constraint = getattr(error, "constraint_name", None)
             rule = type(error).__name__ + (f" ({constraint})" if constraint else "")
@@ -275,8 +294,8 @@ def report(
     lines = [
         f"{clients} clients, {seconds:g} s, moves: {moves}",
         "",
-        "| operation | ok/s | ok | refused (expected) | other errors |",
-        "| --- | ---: | ---: | --- | --- |",
+        "| operation | ok/s | ok | refused (expected) | retried | other errors |",
+        "| --- | ---: | ---: | --- | --- | --- |",
     ]
     for name in MIX:
         refused = ", ".join(
@@ -285,15 +304,20 @@ def report(
         failed = ", ".join(
             f"{cls} {n}" for (op, cls), n in sorted(tally.failed.items()) if op == name
         )
+        retried = ", ".join(
+            f"{cls} {n}" for (op, cls), n in sorted(tally.retried.items()) if op == name
+        )
         ok = tally.done[name]
         rate = ok / seconds
         lines.append(
-            f"| {name} | {rate:.0f} | {ok} | {refused or '-'} | {failed or '0'} |"
+            f"| {name} | {rate:.0f} | {ok} | {refused or '-'} | {retried or '-'} "
+            f"| {failed or '0'} |"
         )
     total = sum(tally.done.values())
     lines.append(
         f"| all | {total / seconds:.0f} | {total} | "
-        f"{sum(tally.refused.values())} | {sum(tally.failed.values())} |"
+        f"{sum(tally.refused.values())} | {sum(tally.retried.values())} "
+        f"| {sum(tally.failed.values())} |"
     )
     lines += ["", *(f"- {key}: {value}" for key, value in facts.items())]
     lines += [f"- e.g. {key}: {text}" for key, text in sorted(tally.examples.items())]
