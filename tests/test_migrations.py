@@ -8,20 +8,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import pytest
-import pytest_asyncio
 from piccolo.apps.migrations.commands.new import AutoMigrationManager
 from piccolo.conf.apps import Finder
 
 from vde.catalog import as_plain, read_catalog
 from vde.testing.scratch import (
-    create_database,
-    drop_database,
-    scratch_name,
     server_url,
     with_database,
 )
@@ -37,17 +32,6 @@ def piccolo(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300
     )
-
-
-@pytest_asyncio.fixture
-async def empty_url() -> AsyncIterator[str]:
-    server = server_url()
-    name = scratch_name("migrations")
-    url = await create_database(server, name)
-    try:
-        yield url
-    finally:
-        await drop_database(server, name)
 
 
 async def catalog_of(url: str) -> dict[str, object]:
@@ -84,20 +68,22 @@ async def leftovers(url: str) -> list[str]:
         await connection.close()
 
 
-async def test_forwards_backwards_forwards(empty_url: str, vde_template: str) -> None:
+async def test_forwards_backwards_forwards(
+    vde_empty_url: str, vde_template: str
+) -> None:
     expected = await catalog_of(with_database(server_url(), vde_template))
 
-    forwards = piccolo(empty_url, "migrations", "forwards", "all")
+    forwards = piccolo(vde_empty_url, "migrations", "forwards", "all")
     assert forwards.returncode == 0, forwards.stdout + forwards.stderr
-    assert await catalog_of(empty_url) == expected
+    assert await catalog_of(vde_empty_url) == expected
 
-    backwards = piccolo(empty_url, "migrations", "backwards", "all", "--auto_agree")
+    backwards = piccolo(vde_empty_url, "migrations", "backwards", "all", "--auto_agree")
     assert backwards.returncode == 0, backwards.stdout + backwards.stderr
-    assert await leftovers(empty_url) == []
+    assert await leftovers(vde_empty_url) == []
 
-    again = piccolo(empty_url, "migrations", "forwards", "all")
+    again = piccolo(vde_empty_url, "migrations", "forwards", "all")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert await catalog_of(empty_url) == expected
+    assert await catalog_of(vde_empty_url) == expected
 
 
 @pytest.mark.parametrize("app_name", VDE_APPS)
@@ -108,12 +94,12 @@ async def test_tables_and_migrations_agree(app_name: str) -> None:
     assert [s.statements for s in statements if s.statements] == []
 
 
-def test_new_auto_reports_no_changes(empty_url: str) -> None:
+def test_new_auto_reports_no_changes(vde_empty_url: str) -> None:
     """The CLI itself says so (it writes no file when there is nothing to do)."""
     before = set(REPO.glob("piccolo_migrations/*/*.py"))
     try:
         for app_name in VDE_APPS:
-            result = piccolo(empty_url, "migrations", "new", app_name, "--auto")
+            result = piccolo(vde_empty_url, "migrations", "new", app_name, "--auto")
             output = result.stdout + result.stderr
             assert "No changes detected" in result.stdout, output
     finally:

@@ -12,18 +12,13 @@ import subprocess
 import sys
 import venv
 import zipfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import pytest
-import pytest_asyncio
 
 from vde.catalog import read_catalog
 from vde.testing.scratch import (
-    create_database,
-    drop_database,
-    scratch_name,
     server_url,
     with_database,
 )
@@ -88,16 +83,6 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return env
 
 
-@pytest_asyncio.fixture
-async def empty_url() -> AsyncIterator[str]:
-    name = scratch_name("wheel")
-    url = await create_database(server_url(), name)
-    try:
-        yield url
-    finally:
-        await drop_database(server_url(), name)
-
-
 def test_wheel_carries_the_migrations_and_no_top_level_modules(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     for app in APPS:
@@ -109,7 +94,7 @@ def test_wheel_carries_the_migrations_and_no_top_level_modules(wheel: Path) -> N
 
 
 async def test_forwards_all_from_the_installed_wheel_builds_the_whole_schema(
-    installed: Path, empty_url: str, vde_template: str, tmp_path: Path
+    installed: Path, vde_empty_url: str, vde_template: str, tmp_path: Path
 ) -> None:
     project = tmp_path / "project"
     project.mkdir()
@@ -119,7 +104,7 @@ async def test_forwards_all_from_the_installed_wheel_builds_the_whole_schema(
         for key, value in os.environ.items()
         if key not in {"PYTHONPATH", "PICCOLO_CONF", "VIRTUAL_ENV"}
     }
-    env["DATABASE_URL"] = empty_url
+    env["DATABASE_URL"] = vde_empty_url
     where = _run(
         installed / "bin" / "python",
         "-c",
@@ -138,7 +123,7 @@ async def test_forwards_all_from_the_installed_wheel_builds_the_whole_schema(
         env=env,
     )
 
-    built = await asyncpg.connect(empty_url)
+    built = await asyncpg.connect(vde_empty_url)
     reference = await asyncpg.connect(with_database(server_url(), vde_template))
     try:
         assert await read_catalog(built) == await read_catalog(reference)

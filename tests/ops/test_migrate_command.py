@@ -11,19 +11,14 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import pytest
-import pytest_asyncio
 
 from vde.catalog import as_plain, read_catalog
 from vde.ops.migration_lock import MIGRATION_LOCK_KEY, lock_key_parts
 from vde.testing.scratch import (
-    create_database,
-    drop_database,
-    scratch_name,
     server_url,
     with_database,
 )
@@ -48,17 +43,6 @@ def start_migrate(url: str, *args: str) -> subprocess.Popen[str]:
     )
 
 
-@pytest_asyncio.fixture
-async def empty_url() -> AsyncIterator[str]:
-    server = server_url()
-    name = scratch_name("migrate")
-    url = await create_database(server, name)
-    try:
-        yield url
-    finally:
-        await drop_database(server, name)
-
-
 async def wait_for_waiters(
     connection: asyncpg.Connection, count: int, processes: list[subprocess.Popen[str]]
 ) -> None:
@@ -75,12 +59,12 @@ async def wait_for_waiters(
 
 
 async def test_two_migrates_at_once_apply_each_migration_once(
-    empty_url: str, vde_template: str
+    vde_empty_url: str, vde_template: str
 ) -> None:
-    holder = await asyncpg.connect(empty_url)
+    holder = await asyncpg.connect(vde_empty_url)
     try:
         await holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
-        processes = [start_migrate(empty_url), start_migrate(empty_url)]
+        processes = [start_migrate(vde_empty_url), start_migrate(vde_empty_url)]
         try:
             await wait_for_waiters(holder, 2, processes)
         finally:
@@ -119,12 +103,12 @@ async def test_two_migrates_at_once_apply_each_migration_once(
 
 
 async def test_migrate_gives_up_after_timeout_while_another_holds_the_lock(
-    empty_url: str,
+    vde_empty_url: str,
 ) -> None:
-    holder = await asyncpg.connect(empty_url)
+    holder = await asyncpg.connect(vde_empty_url)
     try:
         await holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
-        process = start_migrate(empty_url, "--timeout=0.2")
+        process = start_migrate(vde_empty_url, "--timeout=0.2")
         stdout, stderr = process.communicate(timeout=300)
         assert process.returncode == 1, (stdout, stderr)
         assert "Another migrate still held the lock after 0.2 s" in stderr

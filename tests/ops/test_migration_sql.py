@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
 
 import asyncpg
 import pytest
-import pytest_asyncio
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.postgres import PostgresEngine
 
@@ -20,28 +18,12 @@ from vde.ops.migration_sql import (
     raw_sql,
     write,
 )
-from vde.testing.scratch import (
-    create_database,
-    drop_database,
-    scratch_name,
-    server_url,
-)
-
-
-@pytest_asyncio.fixture
-async def empty_url() -> AsyncIterator[str]:
-    name = scratch_name("lint")
-    url = await create_database(server_url(), name)
-    try:
-        yield url
-    finally:
-        await drop_database(server_url(), name)
 
 
 async def test_collect_has_generated_and_raw_sql_and_creates_nothing(
-    empty_url: str,
+    vde_empty_url: str,
 ) -> None:
-    migrations = await collect(PostgresEngine(config={"dsn": empty_url}))
+    migrations = await collect(PostgresEngine(config={"dsn": vde_empty_url}))
     by_id = {m.migration_id: m for m in migrations}
     auth = by_id["2026-11-26T17:26:32:771886"]
     assert auth.raw == []
@@ -52,7 +34,7 @@ async def test_collect_has_generated_and_raw_sql_and_creates_nothing(
     assert any("CREATE INDEX vde_map_items_roots" in sql for sql in mapping_raw.raw)
     assert any("COLLATE \"C\"" in sql for sql in mapping_raw.raw)
     assert [m.app_name for m in migrations][:1] == ["auth"]
-    connection = await asyncpg.connect(empty_url)
+    connection = await asyncpg.connect(vde_empty_url)
     try:
         tables = await connection.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
@@ -91,7 +73,7 @@ def test_raw_sql_accepts_a_string_or_a_list() -> None:
 
 
 async def test_raw_step_without_forwards_constant_is_refused(
-    empty_url: str, monkeypatch: pytest.MonkeyPatch
+    vde_empty_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A migration whose raw SQL hides in a function: the linter cannot see it.
     hidden = ModuleType("hidden_raw_migration")
@@ -119,7 +101,7 @@ async def test_raw_step_without_forwards_constant_is_refused(
 
     monkeypatch.setattr(BaseMigrationManager, "get_migration_modules", with_hidden)
     with pytest.raises(MigrationSqlError, match="no FORWARDS constant"):
-        await collect(PostgresEngine(config={"dsn": empty_url}))
+        await collect(PostgresEngine(config={"dsn": vde_empty_url}))
 
 
 def test_write_makes_one_file_per_migration_raw_steps_first(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ line in ``conftest.py``::
 It runs on the server in ``DATABASE_URL`` when that is set, else on the embedded
 server (data in ``VDE_PGDATA``, default ``./.pgdata``). Fixtures: ``vde_db`` (a
 :class:`ScratchDatabase`, Piccolo's tables and a small connection pool pointed
-at it) and ``vde_conn`` (an asyncpg connection to it). The fixtures are
+at it), ``vde_conn`` (an asyncpg connection to it) and ``vde_empty_url`` (an
+empty database, for tests of migrations). The fixtures are
 pytest-asyncio ones: mark tests ``@pytest.mark.asyncio`` or set
 ``asyncio_mode = "auto"``. README.md ("Testing your repository with vde") shows
 a downstream project, and ``tests/test_readme_examples.py`` runs it.
@@ -18,7 +19,8 @@ from vde.testing.fixtures import (
     ScratchDatabase,
     vde_conn,
     vde_db,
+    vde_empty_url,
     vde_template,
 )
 
-__all__ = ["ScratchDatabase", "vde_conn", "vde_db", "vde_template"]
+__all__ = ["ScratchDatabase", "vde_conn", "vde_db", "vde_empty_url", "vde_template"]

@@ -71,6 +71,21 @@ async def vde_db(vde_template: str) -> AsyncIterator[ScratchDatabase]:
 
 
 @pytest_asyncio.fixture
+async def vde_empty_url() -> AsyncIterator[str]:
+    """The URL of a new, empty database (no migrations), dropped after the test.
+
+    For tests of migrations themselves: apply, roll back, race, lint.
+    """
+    server = server_url()
+    name = scratch_name("empty")
+    url = await create_database(server, name)
+    try:
+        yield url
+    finally:
+        await drop_database(server, name)
+
+
+@pytest_asyncio.fixture
 async def vde_conn(vde_db: ScratchDatabase) -> AsyncIterator[asyncpg.Connection]:
     """A raw asyncpg connection to the test's database."""
     connection = await vde_db.connect()
