@@ -19,7 +19,7 @@ import asyncpg
 from bench import seed_schema
 from bench.generate import COLUMNS, LOAD_ORDER, Dataset, Row
 from bench.progress import Progress
-from vde.testing.migrate import migrate
+from vde.ops.forwards import migrate
 from vde.testing.scratch import create_database, drop_database, scratch_name
 
 #: Rows per COPY: small enough for a lively progress bar, big enough to be cheap.

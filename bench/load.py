@@ -36,7 +36,7 @@ from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.invariants import tree_violations, version_gaps
 from vde.mapping.moves import TreeMoveError, move_subtree, swap_tiles
 from vde.mapping.versions import append_version
-from vde.testing.migrate import migrate
+from vde.ops.forwards import migrate
 from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
 from vde.transactions import retry_transaction
 

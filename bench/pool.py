@@ -25,7 +25,7 @@ import asyncpg
 from vde.database import connection_pool, make_engine
 from vde.mapping.tables import MapItem
 from vde.ops.engine import use_engine
-from vde.testing.migrate import migrate
+from vde.ops.forwards import migrate
 from vde.testing.scratch import (
     create_database,
     drop_database,

@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from vde.testing.migrate import migrate
+from vde.ops.forwards import migrate
 from vde.testing.scratch import (
     create_database,
     drop_database,

@@ -2,7 +2,7 @@
 
 from vde.auth.tables import User
 from vde.database import connection_pool, make_engine
-from vde.testing.engine import use_engine
+from vde.ops.engine import use_engine
 
 BACKEND = (
     "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"

@@ -10,8 +10,8 @@ import pytest_asyncio
 from piccolo.engine.postgres import PostgresEngine
 
 from vde.database import connection_pool
-from vde.testing.engine import use_engine
-from vde.testing.migrate import migrate
+from vde.ops.engine import use_engine
+from vde.ops.forwards import migrate
 from vde.testing.scratch import (
     create_database,
     drop_database,
