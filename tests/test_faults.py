@@ -292,15 +292,22 @@ async def _a_committed_map(vde_conn: asyncpg.Connection) -> int:
     return int(item)
 
 
+async def _writer_mid_transaction(
+    vde_db: ScratchDatabase, item: int
+) -> tuple[asyncpg.Connection, int]:
+    """A connection (and its backend pid) with 43 uncommitted tiles in map 2."""
+    writer = await vde_db.connect()
+    transaction = writer.transaction()
+    await transaction.start()
+    assert await _insert_subtree(writer, 2, item) == 43
+    return writer, writer.get_server_pid()
+
+
 async def test_a_terminated_backend_writes_nothing_of_its_open_transaction(
     vde_db: ScratchDatabase, vde_conn: asyncpg.Connection
 ) -> None:
     item = await _a_committed_map(vde_conn)
-    writer = await vde_db.connect()
-    pid = writer.get_server_pid()
-    transaction = writer.transaction()
-    await transaction.start()
-    assert await _insert_subtree(writer, 2, item) == 43
+    writer, pid = await _writer_mid_transaction(vde_db, item)
     assert await vde_conn.fetchval("SELECT pg_terminate_backend($1)", pid)
     await _gone(vde_conn, pid)
     for _ in range(100):  # the server's FATAL and EOF reach asyncpg's loop
@@ -324,11 +331,7 @@ async def test_a_connection_dropped_mid_transaction_writes_nothing_of_it(
     vde_db: ScratchDatabase, vde_conn: asyncpg.Connection
 ) -> None:
     item = await _a_committed_map(vde_conn)
-    writer = await vde_db.connect()
-    pid = writer.get_server_pid()
-    transaction = writer.transaction()
-    await transaction.start()
-    assert await _insert_subtree(writer, 2, item) == 43
+    writer, pid = await _writer_mid_transaction(vde_db, item)
     writer.terminate()  # the socket is closed, no Terminate message, no COMMIT
     await _gone(vde_conn, pid)
     assert await _tiles_of(vde_conn, 2) == 0
