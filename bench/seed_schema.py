@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-#: Where the seed's schema facts live (override with ``VDE_SEED_SCHEMA``).
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared" / "seed-schema.json"
+#: The seed's schema facts, carried in bench/ (override with ``VDE_SEED_SCHEMA``).
+DEFAULT_PATH = Path(__file__).resolve().parent / "seed-schema.json"
 
 #: The bench's logical table -> (vde's table, the seed's table); columns agree.
 TABLES: dict[str, tuple[str, str]] = {
