@@ -10,7 +10,7 @@ version appends on a few hot base items through ``vde.mapping.versions``.
 Clients race on purpose (a slot taken meanwhile, a parent moved or deleted
 meanwhile): the database must refuse those writes by a constraint or the tree
 rule (``UniqueViolationError``, ``ForeignKeyViolationError``,
-``CheckViolationError``) or by vde's move helpers (``TreeMoveError``: the tile
+``CheckViolationError``) or by vde's move helpers (``TreeError``: the tile
 or the new parent went away meanwhile), never with any other error. Writes run
 through ``vde.transactions.retry_transaction`` as repositories should, so a
 deadlock victim (rolled back whole) runs again and is counted as retried, not as
@@ -31,23 +31,24 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from vde.errors import TreeError
 from vde.mapping import queries
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.invariants import tree_violations, version_gaps
-from vde.mapping.moves import TreeMoveError, move_subtree, swap_tiles
+from vde.mapping.moves import move_subtree, swap_tiles
 from vde.mapping.versions import append_version
 from vde.ops.forwards import migrate
 from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
 from vde.transactions import retry_transaction
 
 #: Refusals a racing client may get: the rule it broke is named, nothing is
-#: written. ``TreeMoveError``: vde's move helpers found the tile or the target's
+#: written. ``TreeError``: vde's move helpers found the tile or the target's
 #: parent gone (deleted or moved meanwhile), or one swap partner inside the other.
 EXPECTED = (
     asyncpg.UniqueViolationError,
     asyncpg.ForeignKeyViolationError,
     asyncpg.CheckViolationError,
-    TreeMoveError,
+    TreeError,
 )
 MAPS = [(user, 0) for user in range(1, 9)]
 HOT_ITEMS = 8

@@ -36,7 +36,7 @@ from pydantic.fields import FieldInfo
 #: Stamped by the database (``DEFAULT now()``), never provided by a caller.
 MANAGED_COLUMNS = frozenset({"created_at", "updated_at"})
 
-_READ_CONFIG = pydantic.ConfigDict(populate_by_name=True, frozen=True, extra="ignore")
+READ_CONFIG = pydantic.ConfigDict(populate_by_name=True, frozen=True, extra="ignore")
 _WRITE_CONFIG = pydantic.ConfigDict(populate_by_name=True, extra="forbid")
 
 
@@ -53,7 +53,7 @@ def read_model(table: type[Table], name: str) -> type[pydantic.BaseModel]:
         exclude_columns=secret_columns(table),
         model_name=name,
         deserialize_json=True,
-        pydantic_config=_READ_CONFIG,
+        pydantic_config=READ_CONFIG,
     )
     fields = {
         field_name: _field(column, field, default=None if column._meta.null else ...)

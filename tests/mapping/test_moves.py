@@ -12,9 +12,10 @@ import asyncpg
 import pytest
 from asyncpg.exceptions import UniqueViolationError
 
+from vde.errors import TreeError
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.invariants import tree_violations
-from vde.mapping.moves import TreeMoveError, copy_subtree, move_subtree, swap_tiles
+from vde.mapping.moves import copy_subtree, move_subtree, swap_tiles
 
 Row = dict[str, Any]
 TILES = "vde_map_items"
@@ -163,7 +164,7 @@ async def test_impossible_moves_are_refused(
     message: str,
 ) -> None:
     before = await places(vde_conn)
-    with pytest.raises(TreeMoveError, match=message):
+    with pytest.raises(TreeError, match=message):
         await move_subtree(vde_conn, big[0]["id"], target)
     assert await places(vde_conn) == before
 
@@ -171,9 +172,9 @@ async def test_impossible_moves_are_refused(
 async def test_roots_and_nested_tiles_do_not_move_or_swap(
     big: list[Row], home: Any, vde_conn: asyncpg.Connection
 ) -> None:
-    with pytest.raises(TreeMoveError, match="map root"):
+    with pytest.raises(TreeError, match="map root"):
         await move_subtree(vde_conn, home.root["id"], MapCoordinates(1, 0, "4"))
-    with pytest.raises(TreeMoveError, match="other's subtree"):
+    with pytest.raises(TreeError, match="other's subtree"):
         await swap_tiles(vde_conn, big[0]["id"], big[5]["id"])
 
 

@@ -9,7 +9,9 @@ map. A swap is one UPDATE of both subtrees, which the coordinates constraint
 allows because it is checked at the end of the statement (DEFERRABLE), so it
 needs no free temporary slot (the seed used direction 7, which paths forbid).
 
-Each helper runs in a transaction (a savepoint inside the caller's) and locks
+Each helper takes a unit of work (``vde.transactions.Executor``: a ``Tx``, a
+connection or a pool) and runs in a savepoint of its transaction (a pool: a
+transaction of its own), so a refused helper writes nothing. It locks
 first, in id order as the tree trigger does: the tiles it reads FOR UPDATE, then
 their subtrees, so a concurrent insert below a moving tile waits for the move
 and is then checked against the new paths.
@@ -21,11 +23,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from vde.errors import InvalidMoveError, TileNotFoundError
 from vde.mapping.coordinates import MapCoordinates
-
-
-class TreeMoveError(ValueError):
-    """A move, swap or copy that cannot keep the map a tree (nothing was written)."""
+from vde.transactions import Executor, transaction_of
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ WHERE t.coord_user_id = m.from_user AND t.coord_group_id = m.from_group
 
 
 async def move_subtree(
-    conn: asyncpg.Connection, tile_id: int, target: MapCoordinates
+    executor: Executor, tile_id: int, target: MapCoordinates
 ) -> int:
     """Move tile ``tile_id`` with its subtree to ``target``; return the tiles moved.
 
@@ -83,12 +83,12 @@ async def move_subtree(
     (the moved tile's new parent) and ``target`` itself must be free (else
     PostgreSQL's ``UniqueViolationError`` on vde_map_items_coordinates_unique).
     """
-    async with conn.transaction():
+    async with transaction_of(executor) as conn:
         source = await _movable(conn, tile_id)
         if source == target:
             return 0
         if _inside(target, source):
-            raise TreeMoveError(
+            raise InvalidMoveError(
                 f"tile {tile_id} cannot move into its own subtree ({target})"
             )
         parent_id = await _parent_of(conn, target)
@@ -98,7 +98,7 @@ async def move_subtree(
         )
 
 
-async def swap_tiles(conn: asyncpg.Connection, a_id: int, b_id: int) -> int:
+async def swap_tiles(executor: Executor, a_id: int, b_id: int) -> int:
     """Swap the places of tiles ``a_id`` and ``b_id`` with their subtrees.
 
     One UPDATE rewrites both subtrees, so it works when every slot around the
@@ -107,13 +107,13 @@ async def swap_tiles(conn: asyncpg.Connection, a_id: int, b_id: int) -> int:
     """
     if a_id == b_id:
         return 0
-    async with conn.transaction():
+    async with transaction_of(executor) as conn:
         first, second = sorted((a_id, b_id))
         places = {first: await _movable(conn, first)}
         places[second] = await _movable(conn, second)
         a, b = places[a_id], places[b_id]
         if _inside(a, b) or _inside(b, a):
-            raise TreeMoveError(
+            raise InvalidMoveError(
                 f"tiles {a_id} and {b_id} cannot swap: one lies in the other's subtree"
             )
         a_parent = await _parent_of(conn, a)
@@ -126,7 +126,7 @@ async def swap_tiles(conn: asyncpg.Connection, a_id: int, b_id: int) -> int:
 
 
 async def copy_subtree(
-    conn: asyncpg.Connection, tile_id: int, target: MapCoordinates
+    executor: Executor, tile_id: int, target: MapCoordinates
 ) -> int:
     """Copy tile ``tile_id`` and its subtree to ``target``; return the copy's id.
 
@@ -135,10 +135,10 @@ async def copy_subtree(
     ``origin_id`` is the tile it copies; copies show the same base items. The
     source subtree is locked FOR SHARE, so it cannot move while being copied.
     """
-    async with conn.transaction():
+    async with transaction_of(executor) as conn:
         source = await _movable(conn, tile_id, "SHARE")
         if _inside(target, source):
-            raise TreeMoveError(f"tile {tile_id} cannot be copied into itself")
+            raise InvalidMoveError(f"tile {tile_id} cannot be copied into itself")
         parent_id = await _parent_of(conn, target)
         await _lock_subtrees(conn, [source], "SHARE")
         copy_id: int = await conn.fetchval(
@@ -193,9 +193,9 @@ async def _movable(
     """
     row = await conn.fetchrow(_TILE.format(lock), tile_id)
     if row is None:
-        raise TreeMoveError(f"no tile {tile_id}")
+        raise TileNotFoundError(f"no tile {tile_id}")
     if row["item_type"] == "user":
-        raise TreeMoveError(f"tile {tile_id} is a map root; move its children")
+        raise InvalidMoveError(f"tile {tile_id} is a map root; move its children")
     return MapCoordinates.from_row(row)
 
 
@@ -203,12 +203,12 @@ async def _parent_of(conn: asyncpg.Connection, place: MapCoordinates) -> int:
     """The id of the tile one step above ``place``, locked so it stays there."""
     parent = place.parent
     if parent is None:
-        raise TreeMoveError(f"{place} is a map root position")
+        raise InvalidMoveError(f"{place} is a map root position")
     parent_id = await conn.fetchval(
         _PARENT, parent.user_id, parent.group_id, parent.path
     )
     if parent_id is None:
-        raise TreeMoveError(f"no tile at {parent} to be the parent of {place}")
+        raise TileNotFoundError(f"no tile at {parent} to be the parent of {place}")
     return int(parent_id)
 
 

@@ -1,10 +1,11 @@
 """The seed's map reads as asyncpg queries that stay on an index under any plan.
 
-Every function takes an asyncpg connection (or pool: ``vde.sql.Connection``) and
-returns asyncpg ``Record`` rows. A tile row is every ``vde_map_items`` column
-followed by its base item's ``title, content, preview, link`` (the base item's
-id is ``ref_item_id``). The SQL is module constants, one prepared statement per
-function, shaped as the spec's "Query shapes" asks:
+Every function takes a unit of work (``vde.transactions.Executor``: a ``Tx``, a
+connection or a pool) and returns typed rows: a tile is a ``Tile`` (every
+``vde_map_items`` column plus its base item's ``title, content, preview,
+link``; the base item's id is ``ref_item``), a version a
+``BaseItemVersionRead``. The SQL is module constants, one prepared statement
+per function, shaped as the spec's "Query shapes" asks:
 
 - descendants are a ``path`` range with bound parameters, never ``LIKE $n``
   (``MapCoordinates.descendant_bounds``): an index range in a generic plan too;
@@ -23,11 +24,11 @@ copies -> ``vde_map_items_origin_id``; versions ->
 
 from __future__ import annotations
 
-import asyncpg
-
 from vde.mapping.coordinates import MapCoordinates
+from vde.mapping.models import BaseItemVersionRead, Tile
 from vde.mapping.tables import BaseItem, BaseItemVersion, MapItem
-from vde.sql import Connection, select_list
+from vde.sql import select_list
+from vde.transactions import Executor, connection_of
 
 _TILES = MapItem._meta.tablename
 _ITEMS = BaseItem._meta.tablename
@@ -74,33 +75,31 @@ VERSIONS_SQL = (
 )
 
 
-async def map_root(
-    conn: Connection, user_id: int, group_id: int = 0
-) -> asyncpg.Record | None:
+async def map_root(executor: Executor, user_id: int, group_id: int = 0) -> Tile | None:
     """The root tile of map (``user_id``, ``group_id``) with its content."""
-    return await conn.fetchrow(MAP_ROOT_SQL, user_id, group_id)
+    return await _tile(executor, MAP_ROOT_SQL, user_id, group_id)
 
 
-async def map_roots(conn: Connection, user_id: int) -> list[asyncpg.Record]:
+async def map_roots(executor: Executor, user_id: int) -> list[Tile]:
     """The root tile of each of ``user_id``'s maps, by group id."""
-    return await conn.fetch(MAP_ROOTS_SQL, user_id)
+    return await _tiles(executor, MAP_ROOTS_SQL, user_id)
 
 
-async def tile_at(conn: Connection, coords: MapCoordinates) -> asyncpg.Record | None:
+async def tile_at(executor: Executor, coords: MapCoordinates) -> Tile | None:
     """The tile at ``coords`` with its content, or None."""
-    return await conn.fetchrow(
-        TILE_AT_SQL, coords.user_id, coords.group_id, coords.path
+    return await _tile(
+        executor, TILE_AT_SQL, coords.user_id, coords.group_id, coords.path
     )
 
 
 async def descendants(
-    conn: Connection,
+    executor: Executor,
     coords: MapCoordinates,
     *,
     generations: int | None = None,
     limit: int | None = None,
     offset: int = 0,
-) -> list[asyncpg.Record]:
+) -> list[Tile]:
     """Tiles below ``coords`` (not itself), by depth, then path, then id.
 
     ``generations`` keeps those at most that many steps below (1: children);
@@ -110,7 +109,8 @@ async def descendants(
         if value is not None and (not isinstance(value, int) or value < 0):
             raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
     lower, upper = coords.descendant_bounds()
-    return await conn.fetch(
+    return await _tiles(
+        executor,
         DESCENDANTS_SQL,
         coords.user_id,
         coords.group_id,
@@ -122,16 +122,30 @@ async def descendants(
     )
 
 
-async def children(conn: Connection, parent_id: int) -> list[asyncpg.Record]:
+async def children(executor: Executor, parent_id: int) -> list[Tile]:
     """The tiles whose parent is tile ``parent_id``, by path."""
-    return await conn.fetch(CHILDREN_SQL, parent_id)
+    return await _tiles(executor, CHILDREN_SQL, parent_id)
 
 
-async def copies(conn: Connection, origin_id: int) -> list[asyncpg.Record]:
+async def copies(executor: Executor, origin_id: int) -> list[Tile]:
     """The tiles copied from tile ``origin_id``, oldest (lowest id) first."""
-    return await conn.fetch(COPIES_SQL, origin_id)
+    return await _tiles(executor, COPIES_SQL, origin_id)
 
 
-async def versions(conn: Connection, base_item_id: int) -> list[asyncpg.Record]:
+async def versions(executor: Executor, base_item_id: int) -> list[BaseItemVersionRead]:
     """The saved versions of base item ``base_item_id``, newest first."""
-    return await conn.fetch(VERSIONS_SQL, base_item_id)
+    async with connection_of(executor) as conn:
+        rows = await conn.fetch(VERSIONS_SQL, base_item_id)
+    return [BaseItemVersionRead.model_validate(dict(row)) for row in rows]
+
+
+async def _tile(executor: Executor, sql: str, *args: object) -> Tile | None:
+    async with connection_of(executor) as conn:
+        row = await conn.fetchrow(sql, *args)
+    return None if row is None else Tile.model_validate(dict(row))
+
+
+async def _tiles(executor: Executor, sql: str, *args: object) -> list[Tile]:
+    async with connection_of(executor) as conn:
+        rows = await conn.fetch(sql, *args)
+    return [Tile.model_validate(dict(row)) for row in rows]

@@ -12,7 +12,7 @@ would still read the old maximum and fail on the unique constraint.
 
 from __future__ import annotations
 
-import asyncpg
+from vde.transactions import Executor, transaction_of
 
 _LOCK_ITEM = "SELECT 1 FROM vde_base_items WHERE id = $1 FOR NO KEY UPDATE"
 
@@ -26,7 +26,7 @@ RETURNING version_number
 
 
 async def append_version(
-    conn: asyncpg.Connection,
+    executor: Executor,
     base_item_id: int,
     title: str,
     content: str,
@@ -36,11 +36,11 @@ async def append_version(
 ) -> int:
     """Store the next version of ``base_item_id``; return its number.
 
-    Runs in a transaction (a savepoint inside the caller's); the lock is held
-    until the outermost transaction ends. An unknown item fails with
-    PostgreSQL's ``ForeignKeyViolationError``.
+    Runs in a savepoint of ``executor``'s transaction (a pool: a transaction of
+    its own); the lock is held until the outermost transaction ends. An unknown
+    item fails with PostgreSQL's ``ForeignKeyViolationError``.
     """
-    async with conn.transaction():
+    async with transaction_of(executor) as conn:
         await conn.execute(_LOCK_ITEM, base_item_id)
         number: int = await conn.fetchval(
             _APPEND, base_item_id, title, content, preview, link, updated_by

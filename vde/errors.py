@@ -1,0 +1,44 @@
+"""The errors vde's own helpers raise, so callers can catch them by meaning.
+
+Constraint violations of plain Piccolo writes stay asyncpg's
+(``asyncpg.exceptions.IntegrityConstraintViolationError`` and its subclasses):
+they already name the rule that was broken. What vde's helpers refuse before or
+instead of such a violation is one of these.
+"""
+
+from __future__ import annotations
+
+#: How much of a caller's input an error message repeats.
+ECHO_LIMIT = 80
+
+
+def echo(value: object, limit: int = ECHO_LIMIT) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, for error messages."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 1]}… ({len(text)} characters)"
+
+
+class VdeError(Exception):
+    """Base of every error vde's helpers raise."""
+
+
+class TreeError(VdeError):
+    """A map operation that would break the tree; nothing was written."""
+
+
+class TileNotFoundError(TreeError):
+    """The tile an operation starts from, or the parent of its target, is missing."""
+
+
+class TargetOccupiedError(TreeError):
+    """The target coordinates already hold a tile."""
+
+
+class TargetTooDeepError(TreeError):
+    """The target path would be longer than a path may be (255 characters)."""
+
+
+class InvalidMoveError(TreeError):
+    """A move, swap or copy whose shape can never keep a tree (into itself, a root)."""
