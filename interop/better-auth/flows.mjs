@@ -171,6 +171,18 @@ const steps = {
     return { response };
   },
 
+  async http({ method, path, body }) {
+    // The same endpoint through better-auth's HTTP handler, as a browser calls it.
+    const response = await auth.handler(
+      new Request(new URL(path, options.baseURL), {
+        method,
+        headers: { "content-type": "application/json", origin: options.baseURL },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
+    return { status: response.status, body: await response.text() };
+  },
+
   async expectedSchemaSql() {
     // What better-auth would create itself (`auth migrate`) for this mapping,
     // compiled against this database (empty: every table is new), not run.
