@@ -1,7 +1,8 @@
 """better-auth, installed from the committed lockfile, driven step by step.
 
 ``npm ci`` runs at most once per session, and only when ``node_modules`` is
-missing or was installed from another lockfile (a stamp file records which).
+missing or was installed from another ``package.json`` or lockfile (a stamp file
+in it records which).
 The tests skip only where ``node`` or ``npm`` is missing; a failing install
 fails them.
 """
@@ -23,14 +24,18 @@ import pytest_asyncio
 
 INTEROP = Path(__file__).resolve().parents[2] / "interop" / "better-auth"
 LOCKFILE = INTEROP / "package-lock.json"
-STAMP = INTEROP / "node_modules" / ".vde-lockfile-sha256"
+STAMP = INTEROP / "node_modules" / ".vde-install-sha256"
 #: How an answer line of flows.mjs starts; anything else is better-auth's log.
 ANSWER = "@@vde "
 STEP_TIMEOUT = 60
 
 
-def _lockfile_digest() -> str:
-    return hashlib.sha256(LOCKFILE.read_bytes()).hexdigest()
+def _install_digest() -> str:
+    """What node_modules was installed from: package.json and its lockfile."""
+    digest = hashlib.sha256()
+    for path in (INTEROP / "package.json", LOCKFILE):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +47,7 @@ def better_auth() -> Path:
             f"{' and '.join(missing)} not found on PATH: the better-auth interop "
             "tests need Node 20+ and npm (CI machines have them)"
         )
-    digest = _lockfile_digest()
+    digest = _install_digest()
     if not STAMP.is_file() or STAMP.read_text().strip() != digest:
         result = subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
