@@ -43,6 +43,13 @@ _SEED_NAMES = {
 }
 
 
+def _without_column(sql: str, column: str) -> str:
+    """``sql`` with ``column`` taken out of its select list."""
+    trimmed = sql.replace(f", {column}", "", 1)
+    assert trimmed != sql, f"{column} is not in the select list of {sql!r}"
+    return trimmed
+
+
 def _seed_tables(sql: str) -> str:
     for vde_name, seed_name in _SEED_NAMES.items():
         sql = sql.replace(f"FROM {vde_name}\n", f"FROM {seed_name}\n")
@@ -101,10 +108,13 @@ SEED_SQL: dict[str, str] = {
         name: _seed_tables(VDE_SQL[name])
         for name in (
             "root of map", "roots of user", "tile by coordinates", "children",
-            "copies of tile", "versions of item", "api key by key",
-            "session by token",
+            "copies of tile", "versions of item", "session by token",
         )
     },
+    # The seed's apikey has no config_id (better-auth 1.7's, vde issue 9).
+    "api key by key": _seed_tables(
+        _without_column(auth.API_KEY_BY_HASH_SQL, "config_id")
+    ),
     # The seed ordered by time only; vde breaks ties by id.
     "jobs of user": """
         SELECT * FROM llm_job_results WHERE user_id = $1

@@ -60,17 +60,19 @@ COLUMNS: dict[str, dict[str, ColumnInfo]] = {
     "vde_api_keys": {
         "id": TEXT_ID, "name": TEXT_NULL, "start": TEXT_NULL, "prefix": TEXT_NULL,
         "key": TEXT, "user_id": TEXT,
-        "refill_interval": col("integer", null=True),
+        "refill_interval": col("bigint", null=True),
         "refill_amount": col("integer", null=True),
         "last_refill_at": TS_NULL,
         "enabled": col("boolean", default="true"),
         "rate_limit_enabled": col("boolean", default="true"),
-        "rate_limit_time_window": col("integer", default="86400000"),
+        "rate_limit_time_window": col("bigint", default="86400000"),
         "rate_limit_max": col("integer", default="10"),
         "request_count": col("integer", default="0"),
         "remaining": col("integer", null=True),
         "last_request": TS_NULL, "expires_at": TS_NULL, **STAMPS,
         "permissions": TEXT_NULL, "metadata": TEXT_NULL,
+        # Added for better-auth 1.7 (issue 9): a new column goes last.
+        "config_id": col("text", default="'default'::text"),
     },
     "vde_base_items": {
         "id": INT_ID, "title": TEXT, "content": TEXT, "preview": TEXT_NULL,
@@ -140,8 +142,8 @@ CONSTRAINTS: dict[str, dict[str, tuple[str, tuple[str, ...], str]]] = {
         "vde_sessions_token_key": unique("token"),
     },
     "vde_verification_tokens": {
+        # No UNIQUE on value: better-auth repeats it (issue 9).
         "vde_verification_tokens_pkey": pk("vde_verification_tokens"),
-        "vde_verification_tokens_value_key": unique("value"),
     },
     "vde_api_keys": {
         "vde_api_keys_pkey": pk("vde_api_keys"),
@@ -234,12 +236,12 @@ INDEXES: dict[str, dict[str, tuple[tuple[str, ...], bool, str | None]]] = {
     "vde_verification_tokens": {
         "vde_verification_tokens_pkey": (("id",), True, None),
         "vde_verification_tokens_identifier": (("identifier",), False, None),
-        "vde_verification_tokens_value_key": (("value",), True, None),
     },
     "vde_api_keys": {
         "vde_api_keys_pkey": (("id",), True, None),
         "vde_api_keys_user_id": (("user_id",), False, None),
         "vde_api_keys_key_key": (("key",), True, None),
+        "vde_api_keys_config_id": (("config_id",), False, None),
     },
     "vde_base_items": {"vde_base_items_pkey": (("id",), True, None)},
     "vde_base_item_versions": {

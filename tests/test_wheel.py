@@ -59,7 +59,7 @@ def _run(*command: str | Path, **kwargs: object) -> subprocess.CompletedProcess:
 
 
 def _ignored(folder: str, names: list[str]) -> set[str]:
-    skip = {".git", ".venv", ".pgdata", "build", "dist", "bench"}
+    skip = {".git", ".venv", ".pgdata", "build", "dist", "bench", "node_modules"}
     return {n for n in names if n in skip or n.endswith((".egg-info", "_cache"))}
 
 

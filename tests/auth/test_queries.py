@@ -34,6 +34,7 @@ API_KEY_COLUMNS = [
     "updated_at",
     "permissions",
     "metadata",
+    "config_id",
 ]
 #: Every vde_sessions column but ``token``.
 SESSION_COLUMNS = [
@@ -93,6 +94,7 @@ async def test_api_key_by_hash_returns_the_key_row_without_the_hash(vde_conn):
         "updated_at": EARLIER,
         "permissions": '{"map":["read"]}',
         "metadata": None,
+        "config_id": "default",
     }
     assert "hash-1" not in [str(value) for value in row.values()]
     other = await queries.api_key_by_hash(vde_conn, "hash-2")

@@ -123,19 +123,17 @@ async def test_second_session_with_its_own_token_goes_in(
     assert await vde_conn.fetchval("SELECT count(*) FROM vde_sessions") == 2
 
 
-async def test_duplicate_verification_value_is_rejected(insert: Any, rejects: Any):
-    await insert(
-        "vde_verification_tokens", id="v1", identifier="a@x", value="x1",
-        expires_at=LATER,
-    )
-    await rejects(
-        "INSERT INTO vde_verification_tokens (id, identifier, value, expires_at)"
-        " VALUES ('v2', 'b@x', 'x1', $1)",
-        LATER,
-        error=UniqueViolationError,
-        constraint="vde_verification_tokens_value_key",
-        tables="vde_verification_tokens",
-    )
+async def test_verification_value_may_repeat(
+    insert: Any, vde_conn: asyncpg.Connection
+):
+    """better-auth's two open reset requests of one user: the user id twice."""
+    for n in (1, 2):
+        await insert(
+            "vde_verification_tokens", id=f"v{n}",
+            identifier=f"reset-password:token-{n}", value="u1", expires_at=LATER,
+        )
+    values = await vde_conn.fetch("SELECT value FROM vde_verification_tokens")
+    assert [row["value"] for row in values] == ["u1", "u1"]
 
 
 async def test_same_identifier_with_distinct_values_goes_in(
@@ -247,7 +245,19 @@ async def test_api_key_defaults(user: Row, insert: Any, vde_conn: asyncpg.Connec
     assert row["rate_limit_time_window"] == 86_400_000
     assert row["rate_limit_max"] == 10
     assert row["request_count"] == 0
+    assert row["config_id"] == "default"
     assert row["created_at"] == row["updated_at"] == now
+
+
+async def test_api_key_takes_a_30_day_refill_interval_in_milliseconds(
+    user: Row, insert: Any
+):
+    """Past integer's range: why refill_interval is bigint (issue 9)."""
+    row = await insert(
+        "vde_api_keys", **MINIMAL["vde_api_keys"], refill_interval=2_592_000_000,
+        rate_limit_time_window=2_592_000_000,
+    )
+    assert row["refill_interval"] == row["rate_limit_time_window"] == 2_592_000_000
 
 
 @pytest.mark.parametrize("table", MINIMAL)

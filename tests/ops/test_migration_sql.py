@@ -16,6 +16,7 @@ from vde.ops.migration_sql import (
     collect,
     parse_preview,
     raw_sql,
+    squawk_ignores,
     write,
 )
 
@@ -117,3 +118,25 @@ def test_write_makes_one_file_per_migration_raw_steps_first(tmp_path: Path) -> N
     ]
     assert sorted(p.name for p in tmp_path.glob("*.sql")) == [p.name for p in paths]
     assert "CREATE INDEX i ON a;" in paths[1].read_text()
+
+
+def test_rules_ignored_on_purpose_become_file_level_ignores_with_reasons() -> None:
+    migration = MigrationSql(
+        "auth",
+        "2026-01-01T00:00:00:000003",
+        [],
+        ['ALTER TABLE "a" DROP CONSTRAINT "k";'],
+        ignored={"ban-drop-constraint": "nothing relies on it"},
+    )
+    lines = migration.text().splitlines()
+    assert lines[1:3] == [
+        "-- nothing relies on it", "-- squawk-ignore-file ban-drop-constraint"
+    ]
+
+
+def test_an_ignored_rule_without_a_reason_is_refused() -> None:
+    module = ModuleType("m")
+    assert squawk_ignores(module) == {}
+    module.SQUAWK_IGNORE_FILE = {"ban-drop-constraint": " "}  # type: ignore[attr-defined]
+    with pytest.raises(MigrationSqlError, match="needs its reason"):
+        squawk_ignores(module)

@@ -37,7 +37,7 @@ ClientDataError = pg.DataError
 
 Row = dict[str, Any]
 State = dict[str, list[Row]]
-Kind = Literal["text", "varchar", "int", "bool", "ts", "jsonb"]
+Kind = Literal["text", "varchar", "int", "bigint", "bool", "ts", "jsonb"]
 
 #: The map tree rules of the tree-consistency migration (issue 5, item 1): a base
 #: tile's parent is in the same map and one direction above it, a root sits at
@@ -61,6 +61,7 @@ NO_DEFAULT: Any = _Marker("NO_DEFAULT")
 GENERATED: Any = _Marker("GENERATED")
 
 INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
+INT8_MIN, INT8_MAX = -(2**63), 2**63 - 1
 PATH_RE = re.compile(r"([0-6](,[0-6])*)?")  # fullmatch: PostgreSQL's $ is strict
 JOB_STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
 
@@ -148,6 +149,8 @@ def _encodes(kind: Kind, value: Any) -> bool:
         return True
     if kind == "int":
         return type(value) is int and INT4_MIN <= value <= INT4_MAX
+    if kind == "bigint":
+        return type(value) is int and INT8_MIN <= value <= INT8_MAX
     if kind == "bool":
         return type(value) is bool
     if kind == "ts":
@@ -371,8 +374,8 @@ VERIFICATION_TOKENS = TableSpec(
     "vde_verification_tokens",
     (_text("id"), _text("identifier"), _text("value"), _ts("expires_at"), *STAMPS),
     uniques=(
+        # value repeats: better-auth keeps a user id there (issue 9).
         Unique("vde_verification_tokens_pkey", ("id",)),
-        Unique("vde_verification_tokens_value_key", ("value",)),
     ),
 )
 
@@ -385,12 +388,12 @@ API_KEYS = TableSpec(
         _text("prefix", null=True),
         _text("key"),
         _text("user_id"),
-        Column("refill_interval", "int", null=True),
+        Column("refill_interval", "bigint", null=True),
         Column("refill_amount", "int", null=True),
         _ts("last_refill_at", null=True),
         Column("enabled", "bool", default=True),
         Column("rate_limit_enabled", "bool", default=True),
-        Column("rate_limit_time_window", "int", default=86_400_000),
+        Column("rate_limit_time_window", "bigint", default=86_400_000),
         Column("rate_limit_max", "int", default=10),
         Column("request_count", "int", default=0),
         Column("remaining", "int", null=True),
@@ -399,6 +402,7 @@ API_KEYS = TableSpec(
         *STAMPS,
         _text("permissions", null=True),
         _text("metadata", null=True),
+        Column("config_id", "text", default="default"),
     ),
     uniques=(
         Unique("vde_api_keys_pkey", ("id",)),

@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from tests.property.oracle import (
     INT4_MAX,
     INT4_MIN,
+    INT8_MAX,
+    INT8_MIN,
     JOB_STATUSES,
     OMIT,
     Column,
@@ -73,6 +75,8 @@ TIMES = st.one_of(
     st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime.date(2200, 1, 1)),
 )
 INTS = st.integers(INT4_MIN, INT4_MAX)
+#: Milliseconds: a 30-day refill (2,592,000,000) is past int4.
+BIGINTS = st.one_of(INTS, st.sampled_from([2_592_000_000, INT8_MAX, INT8_MIN]))
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-(10**6), 10**6) | TEXT,
     lambda inner: (
@@ -99,6 +103,11 @@ def broken(column: Column) -> st.SearchStrategy[Any]:
             st.sampled_from(["1", "x"]),
             st.integers(INT4_MAX + 1, 2**40),
             st.integers(-(2**40), INT4_MIN - 1),
+        ),
+        "bigint": st.one_of(
+            st.sampled_from(["1", "x"]),
+            st.integers(INT8_MAX + 1, 2**70),
+            st.integers(-(2**70), INT8_MIN - 1),
         ),
         "bool": st.sampled_from([0, 1, "true"]),
         "ts": st.sampled_from(["2020-01-01", 1_600_000_000]),
@@ -237,12 +246,12 @@ VALID: dict[str, Shape | list[Shape]] = {
         "prefix": nullable(SOME_TEXT),
         "key": st.one_of(_pool("key1", "key2", "key3"), TEXT),
         "user_id": USER_IDS,
-        "refill_interval": nullable(INTS),
+        "refill_interval": nullable(BIGINTS),
         "refill_amount": nullable(INTS),
         "last_refill_at": nullable(TIMES),
         "enabled": st.one_of(st.just(OMIT), st.booleans()),
         "rate_limit_enabled": st.one_of(st.just(OMIT), st.booleans()),
-        "rate_limit_time_window": st.one_of(st.just(OMIT), INTS),
+        "rate_limit_time_window": st.one_of(st.just(OMIT), BIGINTS),
         "rate_limit_max": st.one_of(st.just(OMIT), INTS),
         "request_count": st.one_of(st.just(OMIT), INTS),
         "remaining": nullable(INTS),
@@ -250,6 +259,7 @@ VALID: dict[str, Shape | list[Shape]] = {
         "expires_at": nullable(TIMES),
         "permissions": nullable(SOME_TEXT),
         "metadata": nullable(JSON_TEXT),
+        "config_id": st.one_of(st.just(OMIT), _pool("default", "mobile")),
     },
     "vde_base_items": {
         "id": st.one_of(

@@ -7,6 +7,7 @@ Ids are text supplied by the auth layer. Credentials are ``secret=True`` so that
 from __future__ import annotations
 
 from piccolo.columns import (
+    BigInt,
     Boolean,
     ForeignKey,
     Integer,
@@ -82,11 +83,22 @@ class Session(Table, tablename=tablename("sessions")):
 
 
 class VerificationToken(Table, tablename=tablename("verification_tokens")):
-    """A one-time value sent to an address (e-mail check, password reset)."""
+    """A one-time value sent to an address (e-mail check, password reset).
+
+    better-auth keeps the secret in either column (a reset stores
+    ``identifier = 'reset-password:<token>'`` and the user id in ``value``), so
+    both are secret, and ``value`` is not unique: a second reset request of one
+    user repeats it.
+    """
 
     id = Text(primary_key=True, default=None)
-    identifier = Text(default=None, index=True, help_text="Usually an e-mail.")
-    value = Text(unique=True, default=None, secret=True)
+    identifier = Text(
+        default=None,
+        index=True,
+        secret=True,
+        help_text="What the value is for, e.g. an e-mail or 'reset-password:<token>'.",
+    )
+    value = Text(default=None, secret=True)
     expires_at = Timestamptz(default=None)
     created_at = created_at()
     updated_at = updated_at()
@@ -101,12 +113,14 @@ class ApiKey(Table, tablename=tablename("api_keys")):
     prefix = Text(null=True, default=None)
     key = Text(unique=True, default=None, secret=True, help_text="A hash of the key.")
     user = _user_fk()
-    refill_interval = Integer(null=True, default=None)
+    refill_interval = BigInt(
+        null=True, default=None, help_text="Milliseconds (30 days is past int4)."
+    )
     refill_amount = Integer(null=True, default=None)
     last_refill_at = Timestamptz(null=True, default=None)
     enabled = Boolean(default=True)
     rate_limit_enabled = Boolean(default=True)
-    rate_limit_time_window = Integer(default=86_400_000, help_text="Milliseconds.")
+    rate_limit_time_window = BigInt(default=86_400_000, help_text="Milliseconds.")
     rate_limit_max = Integer(default=10)
     request_count = Integer(default=0)
     remaining = Integer(null=True, default=None)
@@ -116,3 +130,9 @@ class ApiKey(Table, tablename=tablename("api_keys")):
     updated_at = updated_at()
     permissions = Text(null=True, default=None)
     metadata = Text(null=True, default=None)
+    # Added by a later migration, so PostgreSQL places it last.
+    config_id = Text(
+        default="default",
+        index=True,
+        help_text="better-auth's api-key configuration this key belongs to.",
+    )

@@ -5,6 +5,10 @@ steps are functions it skips. So vde's raw migrations keep their SQL in module
 constants, ``FORWARDS`` and ``BACKWARDS`` (a string or a list of strings), which
 their ``add_raw`` steps run; a raw step without them would be invisible here and
 is reported as an error rather than silently left unlinted.
+
+Generated SQL cannot carry a ``-- squawk-ignore`` line, so a migration whose
+generated steps break a rule on purpose says so in ``SQUAWK_IGNORE_FILE``, a
+dict of rule -> reason; each becomes a ``-- squawk-ignore-file`` line of its file.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -42,6 +46,8 @@ class MigrationSql:
     migration_id: str
     raw: list[str]
     generated: list[str]
+    #: squawk rules this migration breaks on purpose: rule -> reason
+    ignored: dict[str, str] = field(default_factory=dict)
 
     @property
     def filename(self) -> str:
@@ -49,6 +55,8 @@ class MigrationSql:
 
     def text(self) -> str:
         lines = [f"-- app {self.app_name}, migration {self.migration_id}"]
+        for rule, reason in sorted(self.ignored.items()):
+            lines += [f"-- {reason}", f"-- squawk-ignore-file {rule}"]
         if self.raw:
             lines.append("-- raw steps (they run before the generated ones)")
             lines += [_terminated(sql) for sql in self.raw]
@@ -71,6 +79,16 @@ def raw_sql(module: ModuleType, name: str = "FORWARDS") -> list[str]:
     if isinstance(value, str):
         return [value]
     return [str(sql) for sql in value]
+
+
+def squawk_ignores(module: ModuleType) -> dict[str, str]:
+    """The rules a migration declares broken on purpose, each with its reason."""
+    value = getattr(module, "SQUAWK_IGNORE_FILE", None) or {}
+    if not all(isinstance(reason, str) and reason.strip() for reason in value.values()):
+        raise MigrationSqlError(
+            f"{module.__name__}: every SQUAWK_IGNORE_FILE rule needs its reason"
+        )
+    return {str(rule): " ".join(str(r).split()) for rule, r in value.items()}
 
 
 def parse_preview(output: str) -> dict[str, list[str]]:
@@ -115,6 +133,7 @@ async def collect(engine: PostgresEngine) -> list[MigrationSql]:
                         migration_id=migration_id,
                         raw=raw,
                         generated=generated.get(migration_id, []),
+                        ignored=squawk_ignores(module),
                     )
                 )
     return result
