@@ -8,7 +8,9 @@ documented conversions.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -328,3 +330,76 @@ async def test_an_empty_database_is_left_empty(vde_empty_url: str) -> None:
         assert "piccolo vde migrate" in done.stdout
         # Not even the `migration` table Piccolo's CLI creates at start-up.
         assert (await adopt_seed.snapshot(vde_empty_url))["relations"] == []
+
+
+async def test_after_a_failed_forwards_all_adopt_takes_over(clean_seed: str) -> None:
+    """What users tried first: ``forwards all`` creates the auth and llm tables,
+    then stops at ``vde_base_items``. Adopt drops those empty tables and their
+    records, then adopts as usual."""
+    failed = piccolo(clean_seed, "migrations", "forwards", "all")
+    assert failed.returncode == 1
+    assert 'relation "vde_base_items" already exists' in failed.stdout + failed.stderr
+    before = await adopt_seed.snapshot(clean_seed)
+    report = piccolo(clean_seed, "vde", "adopt")
+    assert report.returncode == 0, report
+    assert "[vde tables of an earlier `forwards all`] public vde_users" in report.stdout
+    assert await adopt_seed.snapshot(clean_seed) == before
+
+    applied = piccolo(clean_seed, "vde", "adopt", "--apply")
+    assert applied.returncode == 0, applied
+    drift = piccolo(clean_seed, "vde", "drift")
+    assert drift.returncode == 0, drift
+
+
+LOCK_WAITERS = """
+SELECT l.pid FROM pg_locks l
+WHERE l.locktype = 'relation' AND NOT l.granted
+  AND l.relation = 'public.migration'::regclass AND l.pid <> pg_backend_pid()
+"""
+
+
+async def test_sigkill_in_the_middle_of_apply_leaves_the_seed_as_it_was(
+    dirty_seed: str,
+) -> None:
+    """Deterministic: another session holds Piccolo's ``migration`` table in
+    SHARE mode, so adopt stops at its first migration record, after moving the
+    originals and building the first migration's tables; then it is killed."""
+    holder = await asyncpg.connect(dirty_seed)
+    try:
+        # The table Piccolo's CLI creates at start-up, here before adopt runs.
+        await holder.execute(
+            "CREATE TABLE migration (id serial PRIMARY KEY, name varchar(200) NOT "
+            "NULL DEFAULT '', app_name varchar(200) NOT NULL DEFAULT '', "
+            "ran_on timestamp DEFAULT current_timestamp)"
+        )
+        before = await adopt_seed.snapshot(dirty_seed)
+        await holder.execute("BEGIN; LOCK TABLE migration IN SHARE MODE")
+        process = start(dirty_seed, "vde", "adopt", "--apply", "--repair")
+        backend = None
+        for _ in range(2400):  # two minutes on a slow, shared machine
+            backend = await holder.fetchval(LOCK_WAITERS)
+            if backend is not None or process.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert backend is not None, process.communicate()
+        # In the middle: it holds the originals (moved, in its transaction).
+        held = await holder.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE pid = $1 AND granted "
+            "AND mode = 'AccessExclusiveLock' AND locktype = 'relation'",
+            backend,
+        )
+        assert held >= len(TABLES)
+        process.kill()
+        process.communicate(timeout=60)
+        assert process.returncode == -signal.SIGKILL
+        await holder.execute("ROLLBACK")
+        for _ in range(2400):
+            if not await holder.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", backend
+            ):
+                break
+            await asyncio.sleep(0.05)
+        after = await adopt_seed.snapshot(dirty_seed)
+    finally:
+        await holder.close()
+    assert after == before
