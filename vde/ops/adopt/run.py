@@ -77,12 +77,12 @@ async def apply(engine: PostgresEngine, repair: bool) -> int:
                 "container tile(s))."
             )
     except Refused as refused:
-        connection = await engine.get_new_connection()
-        try:
-            await forget_start_up_table(connection, await detect(connection))
-        finally:
-            await connection.close()
+        await _forget_start_up_table(engine)
         return int(refused.args[0])
+    except (copy.AdoptError, asyncpg.PostgresError) as error:
+        print(f"--apply failed and was rolled back, nothing changed: {error}")
+        await _forget_start_up_table(engine)
+        return 1
     print(
         f"Adopted. The original tables are kept in schema {ORIGINALS_SCHEMA}; "
         f"once you have checked vde's, remove them with: {REMOVE_ORIGINALS}"
@@ -153,6 +153,14 @@ def _not_adoptable(layout: Layout) -> int | None:
     return 1
 
 
+async def _forget_start_up_table(engine: PostgresEngine) -> None:
+    connection = await engine.get_new_connection()
+    try:
+        await forget_start_up_table(connection, await detect(connection))
+    finally:
+        await connection.close()
+
+
 async def forget_start_up_table(connection: asyncpg.Connection, layout: Layout) -> None:
     """Drop the empty ``migration`` table Piccolo's CLI made before we ran.
 
@@ -160,7 +168,7 @@ async def forget_start_up_table(connection: asyncpg.Connection, layout: Layout) 
     vde`` command runs. In a database without vde's schema an empty one holds
     nothing; dropping it leaves the database as the report found it.
     """
-    if layout.migration_rows != 0 or layout.kind not in (Kind.ORIGINAL, Kind.EMPTY):
+    if layout.migration_rows != 0 or layout.kind in (Kind.ADOPTED, Kind.VDE):
         return
     if layout.partial:
         return
