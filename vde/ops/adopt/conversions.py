@@ -8,8 +8,9 @@ column the original has that vde lacks is refused by the plan.
 
 from __future__ import annotations
 
+from vde.ops.adopt.auth_cases import API_KEY_EXPRESSIONS
+from vde.ops.adopt.findings import NAIVE
 from vde.ops.adopt.layout import Layout, quoted
-from vde.ops.adopt.plan import API_KEY_EXPRESSIONS, NAIVE
 
 #: Planned per-row changes, staged in temporary tables: original table ->
 #: (temporary table, id type, the columns it changes with their types).

@@ -16,8 +16,8 @@ import asyncpg
 from piccolo.apps.migrations.commands.forwards import run_forwards
 
 from vde.ops.adopt.conversions import FIXES, expressions, source_from
+from vde.ops.adopt.findings import CONTAINER_TITLE, Plan
 from vde.ops.adopt.layout import ORIGINALS_SCHEMA, TABLES, Layout, quoted
-from vde.ops.adopt.plan import CONTAINER_TITLE, Plan
 
 #: The temporary table of new composition containers.
 CONTAINERS = "adopt_containers"
@@ -165,14 +165,19 @@ def _container_tiles(columns: list[str], types: dict[str, str]) -> str:
 
 
 async def restart_identities(connection: asyncpg.Connection) -> None:
-    """Each identity continues after the highest id copied (or created)."""
+    """Each identity (or owned sequence) continues after the highest value copied.
+
+    Every such column, not only ``id``: a later migration may give another
+    column a generated default, and a sequence left at 1 would collide.
+    """
     for target in TABLES.values():
-        column = await connection.fetchval(
+        columns = await connection.fetch(
             "SELECT attname::text FROM pg_attribute WHERE attrelid = to_regclass($1)"
-            " AND attidentity <> ''",
+            " AND attnum > 0 AND NOT attisdropped"
+            " AND pg_get_serial_sequence($1, attname) IS NOT NULL",
             quoted(target),
         )
-        if column:
+        for (column,) in columns:
             await connection.execute(
                 f"SELECT setval(pg_get_serial_sequence($1, $2), "
                 f"coalesce(max({quoted(column)}), 0) + 1, false) FROM {quoted(target)}",

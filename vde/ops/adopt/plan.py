@@ -1,81 +1,20 @@
-"""What ``adopt`` would change, row by row, and what it refuses to guess.
+"""Planning the adoption: every case found in the original tables (see findings).
 
-Three kinds of finding:
-
-- *repairs*: lossless, always applied (timestamps read as UTC, better-auth 1.3's
-  NULL meanings in ``apikey``, upper-case item types, composition containers);
-- *decided*: rows the original app could leave but vde refuses, each with the
-  documented decision that ``--repair`` makes (README, "Coming from the original
-  app"): tiles with a step outside 0-6 or a trailing comma move to the lowest
-  free direction under the same parent; a tile whose parent is in another map
-  or at another path gets the tile at its coordinates' parent; versions 0 or
-  duplicated are renumbered 1..n in their order; a duplicate sign-in identity
-  stays with its oldest account, the others' account_id is marked;
-- *refused*: no safe repair; ``--apply`` refuses while any is left.
+It only reads; the plan is made again inside ``--apply``'s transaction.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 
+from vde.ops.adopt import auth_cases
+from vde.ops.adopt.findings import JOB_STATUSES, NAIVE, Finding, Plan, Tile
 from vde.ops.adopt.layout import TABLES, Layout, quoted
-
-#: Directions tried, in order, for a tile placed by ``--repair``.
-FREE_ORDER = ("1", "2", "3", "4", "5", "6", "0")
-VALID_STEPS = frozenset("0123456")
-CONTAINER_TITLE = "Composition Container"
-JOB_STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
-NAIVE = "timestamp without time zone"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One case: which rule, which rows (ids), what changes or why it is refused."""
-
-    case: str
-    table: str
-    ids: tuple[Any, ...]
-    detail: str
-
-
-@dataclass(frozen=True)
-class TileFix:
-    path: str
-    parent_id: int | None
-    item_type: str
-
-
-@dataclass(frozen=True)
-class Container:
-    """A new tile at ``P,0`` (and its base item) for tiles the app put at ``P,0,d``."""
-
-    id: int
-    base_item_id: int
-    coord_user_id: int
-    coord_group_id: int
-    path: str
-    parent_id: int
-
-
-@dataclass
-class Plan:
-    repairs: list[Finding] = field(default_factory=list)
-    decided: list[Finding] = field(default_factory=list)
-    refused: list[Finding] = field(default_factory=list)
-    #: Tiles whose path, parent or item type change (id -> new values).
-    tile_fixes: dict[int, TileFix] = field(default_factory=dict)
-    containers: list[Container] = field(default_factory=list)
-    #: Versions renumbered (id -> new number).
-    version_fixes: dict[int, int] = field(default_factory=dict)
-    #: Accounts whose account_id is marked as a duplicate (id -> new value).
-    account_fixes: dict[str, str] = field(default_factory=dict)
-
-    def blocked(self, repair: bool) -> bool:
-        return bool(self.refused) or (bool(self.decided) and not repair)
+from vde.ops.adopt.tree import plan_tiles
+from vde.registry import vde_tables
 
 
 async def make_plan(connection: asyncpg.Connection, layout: Layout) -> Plan:
@@ -83,16 +22,15 @@ async def make_plan(connection: asyncpg.Connection, layout: Layout) -> Plan:
     plan = Plan()
     await _columns_without_place(layout, plan)
     await _timestamps(connection, layout, plan)
-    await _api_keys(connection, layout, plan)
-    await _duplicates(connection, layout, plan)
+    await auth_cases.api_keys(connection, layout, plan)
+    await auth_cases.duplicates(connection, layout, plan)
+    await _versions(connection, layout, plan)
     await _job_statuses(connection, layout, plan)
     await _tiles(connection, layout, plan)
     return plan
 
 
 def _target_columns() -> dict[str, set[str]]:
-    from vde.registry import vde_tables
-
     return {
         table._meta.tablename: {c._meta.db_column_name for c in table._meta.columns}
         for table in vde_tables()
@@ -146,68 +84,7 @@ async def _timestamps(
             )
 
 
-#: better-auth 1.3's meaning of NULL in ``apikey``: (column, condition, after).
-_API_KEY_NULLS = (
-    ("enabled", "enabled IS NULL", "NULL -> true (NULL meant enabled)"),
-    (
-        "rate_limit_enabled",
-        "rate_limit_enabled IS NULL AND rate_limit_time_window "
-        "IS NOT NULL AND rate_limit_max IS NOT NULL",
-        "NULL -> true (NULL meant on)",
-    ),
-    (
-        "rate_limit_enabled",
-        "(rate_limit_time_window IS NULL OR rate_limit_max IS NULL)"
-        " AND rate_limit_enabled IS DISTINCT FROM false",
-        "-> false: a NULL time window or maximum meant no rate limit",
-    ),
-    (
-        "rate_limit_time_window",
-        "rate_limit_time_window IS NULL",
-        "NULL -> 86400000 (vde's default; inert while rate_limit_enabled is false)",
-    ),
-    (
-        "rate_limit_max",
-        "rate_limit_max IS NULL",
-        "NULL -> 10 (vde's default; inert while rate_limit_enabled is false)",
-    ),
-    ("request_count", "request_count IS NULL", "NULL -> 0"),
-)
-
-#: The same conversions as SQL expressions over the original row, by column.
-API_KEY_EXPRESSIONS = {
-    "enabled": "coalesce(o.enabled, true)",
-    "rate_limit_enabled": "coalesce(o.rate_limit_enabled, true) AND "
-    "o.rate_limit_time_window IS NOT NULL AND o.rate_limit_max IS NOT NULL",
-    "rate_limit_time_window": "coalesce(o.rate_limit_time_window, 86400000)",
-    "rate_limit_max": "coalesce(o.rate_limit_max, 10)",
-    "request_count": "coalesce(o.request_count, 0)",
-}
-
-
-async def _api_keys(connection: asyncpg.Connection, layout: Layout, plan: Plan) -> None:
-    table = quoted(layout.schema, "apikey")
-    for column, condition, after in _API_KEY_NULLS:
-        ids = [
-            r[0]
-            for r in await connection.fetch(
-                f"SELECT id FROM {table} WHERE {condition} ORDER BY id"
-            )
-        ]
-        if ids:
-            plan.repairs.append(
-                Finding(
-                    "api key NULL meaning",
-                    "apikey",
-                    tuple(ids),
-                    f"apikey.{column} {after}",
-                )
-            )
-
-
-async def _duplicates(
-    connection: asyncpg.Connection, layout: Layout, plan: Plan
-) -> None:
+async def _versions(connection: asyncpg.Connection, layout: Layout, plan: Plan) -> None:
     schema = layout.schema
     bad_items = [
         row[0]
@@ -242,44 +119,6 @@ async def _duplicates(
                 + "; ".join(changes),
             )
         )
-    for row in await connection.fetch(
-        f"SELECT provider_id, account_id, array_agg(id ORDER BY created_at, id) "
-        f"AS ids, array_agg(user_id ORDER BY created_at, id) AS users "
-        f"FROM {quoted(schema, 'accounts')} GROUP BY provider_id, account_id "
-        f"HAVING count(*) > 1 ORDER BY 1, 2"
-    ):
-        kept, *others = row["ids"]
-        for other in others:
-            plan.account_fixes[other] = f"{row['account_id']}#duplicate-of-{kept}"
-        marked = "; ".join(
-            f"account {o}: account_id {row['account_id']!r} -> "
-            f"{plan.account_fixes[o]!r}"
-            for o in others
-        )
-        plan.decided.append(
-            Finding(
-                "duplicate (provider_id, account_id)",
-                "accounts",
-                tuple(row["ids"]),
-                f"accounts {list(row['ids'])} (users {list(row['users'])}) are all "
-                f"{row['provider_id']}/{row['account_id']}: one sign-in identity "
-                f"belongs to one user; the oldest, account {kept}, keeps it; "
-                f"{marked} (kept, but no longer signs in)",
-            )
-        )
-    for row in await connection.fetch(
-        f"SELECT array_agg(id ORDER BY id) AS ids FROM {quoted(schema, 'apikey')} "
-        f"GROUP BY key HAVING count(*) > 1"
-    ):
-        plan.refused.append(
-            Finding(
-                "duplicate api key hash",
-                "apikey",
-                tuple(row["ids"]),
-                f"api keys {list(row['ids'])} share one key hash; vde's key is "
-                "unique (delete all but one)",
-            )
-        )
 
 
 async def _job_statuses(
@@ -301,28 +140,12 @@ async def _job_statuses(
         )
 
 
-@dataclass
-class _Tile:
-    id: int
-    user: int
-    group: int
-    path: str
-    item_type: str
-    parent_id: int | None
-    origin_id: int | None
-
-    def where(self) -> str:
-        return f"tile {self.id} (map {self.user}/{self.group}, path {self.path!r})"
-
-
 async def _tiles(connection: asyncpg.Connection, layout: Layout, plan: Plan) -> None:
-    from vde.ops.adopt.tree import plan_tiles
-
     rows = await connection.fetch(
         "SELECT id, coord_user_id, coord_group_id, path, item_type, parent_id, "
         f"origin_id FROM {quoted(layout.schema, 'vde_map_items')} ORDER BY id"
     )
-    tiles = [_Tile(*row.values()) for row in rows]
+    tiles = [Tile(*row.values()) for row in rows]
     next_tile = 1 + max((t.id for t in tiles), default=0)
     next_base = 1 + (
         await connection.fetchval(

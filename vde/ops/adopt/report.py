@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from vde.ops.adopt.findings import Finding, Plan
 from vde.ops.adopt.layout import ORIGINALS_SCHEMA, TABLES, Layout
-from vde.ops.adopt.plan import Finding, Plan
 
 #: Ids printed per finding; the rest are counted.
 MAX_IDS = 25

@@ -11,8 +11,9 @@ import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
 from vde.ops.adopt import copy, verify
+from vde.ops.adopt.findings import Finding, Plan
 from vde.ops.adopt.layout import ORIGINALS_SCHEMA, Kind, Layout, detect, quoted
-from vde.ops.adopt.plan import Finding, Plan, make_plan
+from vde.ops.adopt.plan import make_plan
 from vde.ops.adopt.report import layout_lines, plan_lines, verdict
 from vde.ops.migration_lock import MIGRATION_LOCK_KEY
 

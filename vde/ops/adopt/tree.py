@@ -12,20 +12,17 @@ parent at another path) is left for the user to decide.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
-from vde.ops.adopt.plan import (
+from vde.ops.adopt.findings import (
     CONTAINER_TITLE,
     FREE_ORDER,
     VALID_STEPS,
     Container,
     Finding,
     Plan,
+    Tile,
     TileFix,
 )
-
-if TYPE_CHECKING:
-    from vde.ops.adopt.plan import _Tile
 
 T = "vde_map_items"
 
@@ -37,7 +34,7 @@ def _join(prefix: str, step: str) -> str:
     return f"{prefix},{step}" if prefix else step
 
 
-def plan_tiles(tiles: list[_Tile], plan: Plan, next_tile: int, next_base: int) -> None:
+def plan_tiles(tiles: list[Tile], plan: Plan, next_tile: int, next_base: int) -> None:
     by_id = {t.id: t for t in tiles}
     at = {(t.user, t.group, t.path): t.id for t in tiles}
     types = _item_types(tiles, plan)
@@ -239,7 +236,7 @@ def plan_tiles(tiles: list[_Tile], plan: Plan, next_tile: int, next_base: int) -
         )
 
 
-def _item_types(tiles: list[_Tile], plan: Plan) -> dict[int, str]:
+def _item_types(tiles: list[Tile], plan: Plan) -> dict[int, str]:
     types: dict[int, str] = {}
     upper: dict[str, list[int]] = defaultdict(list)
     for t in tiles:
@@ -267,7 +264,7 @@ def _item_types(tiles: list[_Tile], plan: Plan) -> dict[int, str]:
     return types
 
 
-def _decide(plan: Plan, tile: _Tile, case: str, why: str) -> None:
+def _decide(plan: Plan, tile: Tile, case: str, why: str) -> None:
     plan.refused.append(Finding(case, T, (tile.id,), f"{tile.where()}: {why}"))
 
 
