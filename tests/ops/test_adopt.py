@@ -28,6 +28,7 @@ from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.moves import copy_subtree, move_subtree
 from vde.mapping.versions import append_version
 from vde.ops.adopt.layout import ORIGINALS_SCHEMA, TABLES
+from vde.ops.migration_lock import MIGRATION_LOCK_KEY, lock_key_parts
 from vde.testing import ScratchDatabase
 from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
 
@@ -403,3 +404,33 @@ async def test_sigkill_in_the_middle_of_apply_leaves_the_seed_as_it_was(
     finally:
         await holder.close()
     assert after == before
+
+
+ADVISORY_WAITERS = """
+SELECT count(*) FROM pg_locks
+WHERE locktype = 'advisory' AND NOT granted AND classid = $1 AND objid = $2
+  AND objsubid = 1
+"""
+
+
+async def test_apply_waits_while_piccolo_vde_migrate_holds_its_lock(
+    clean_seed: str,
+) -> None:
+    holder = await asyncpg.connect(clean_seed)
+    try:
+        await holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+        process = start(clean_seed, "vde", "adopt", "--apply")
+        for _ in range(2400):
+            if await holder.fetchval(ADVISORY_WAITERS, *lock_key_parts()):
+                break
+            assert process.poll() is None, process.communicate()
+            await asyncio.sleep(0.05)
+        else:
+            pytest.fail("adopt --apply never queued on the migration lock")
+        assert await holder.fetchval("SELECT to_regclass('public.vde_users')") is None
+        await holder.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+        stdout, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, (stdout, stderr)
+        assert await holder.fetchval("SELECT count(*) FROM vde_users") == 3
+    finally:
+        await holder.close()
