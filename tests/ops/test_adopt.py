@@ -71,9 +71,9 @@ async def seed_database(variant: str, dirty: bool) -> AsyncIterator[str]:
         await drop_database(server, name)
 
 
-@pytest.fixture
-async def dirty_seed() -> AsyncIterator[str]:
-    async for url in seed_database("content", dirty=True):
+@pytest.fixture(params=["content", "descr"])
+async def dirty_seed(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    async for url in seed_database(request.param, dirty=True):
         yield url
 
 

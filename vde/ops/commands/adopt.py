@@ -22,8 +22,11 @@ async def adopt(apply: bool = False, repair: bool = False) -> None:
     checked before the commit.
 
     :param apply: make the changes (default: report only).
-    :param repair: also move each tile with a step outside 0-6, with its
-        subtree, to the lowest free direction under the same parent.
+    :param repair: also make the documented decisions: move each tile with a
+        step outside 0-6 (or a trailing comma), with its subtree, to the lowest
+        free direction under the same parent; give a tile whose parent is in
+        another map the tile at its coordinates' parent; renumber versions 0 or
+        duplicated; keep a duplicated sign-in identity with its oldest account.
     """
     engine = engine_finder()
     if not isinstance(engine, PostgresEngine):
