@@ -199,6 +199,11 @@ async def test_done_when_sequence_on_a_seed_holding_every_case(
     )
     assert "9 case(s) need a decision" in report.stdout
     assert await adopt_seed.snapshot(dirty_seed) == before
+    # The report judges the flags it is given: with --repair it would succeed.
+    with_repair = piccolo(dirty_seed, "vde", "adopt", "--repair")
+    assert with_repair.returncode == 0, with_repair
+    assert "--apply --repair would succeed" in with_repair.stdout
+    assert await adopt_seed.snapshot(dirty_seed) == before
 
     # 2. --apply without --repair is refused and leaves the database unchanged.
     refused = piccolo(dirty_seed, "vde", "adopt", "--apply")
