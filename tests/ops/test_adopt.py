@@ -227,6 +227,14 @@ async def test_done_when_sequence_on_a_seed_holding_every_case(
     assert forwards.stdout.count(
         "No migrations need to be run"
     ) == forwards.stdout.count("already complete")
+    migrate = piccolo(dirty_seed, "vde", "migrate")
+    assert migrate.returncode == 0, migrate
+    assert "Running" not in migrate.stdout
+    conn = await asyncpg.connect(dirty_seed)
+    try:
+        assert contract_differences(await read_catalog(conn)) == []
+    finally:
+        await conn.close()
 
     # 5. Every original row is there with its id and values.
     await assert_every_row_arrived(dirty_seed, before, dirty=True)
