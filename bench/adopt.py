@@ -86,7 +86,10 @@ def timed(url: str, *args: str) -> float:
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "piccolo.main", "vde", "adopt", *args],
-        cwd=REPO, env=env, text=True, capture_output=True,
+        cwd=REPO,
+        env=env,
+        text=True,
+        capture_output=True,
     )
     seconds = time.perf_counter() - started
     if done.returncode != 0:
@@ -105,8 +108,10 @@ async def main(maps: int) -> None:
         await conn.close()
         report = timed(url)
         apply = timed(url, "--apply")
-        print(f"PostgreSQL {version}, {tiles:,} tiles: report {report:.1f} s, "
-              f"--apply {apply:.1f} s (each including the CLI's start-up)")
+        print(
+            f"PostgreSQL {version}, {tiles:,} tiles: report {report:.1f} s, "
+            f"--apply {apply:.1f} s (each including the CLI's start-up)"
+        )
     finally:
         await drop_database(server, name)
 

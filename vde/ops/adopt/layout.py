@@ -116,7 +116,7 @@ async def detect(connection: asyncpg.Connection) -> Layout:
     if found_own:
         layout.kind = Kind.ORIGINAL
         for table in TABLES:
-            if table in relations and (table in own or table not in VDE_ONLY):
+            if table in relations:
                 layout.tables[table] = [
                     Column(row["name"], row["type"])
                     for row in await connection.fetch(_COLUMNS, table)
