@@ -4,6 +4,7 @@ import os
 
 from piccolo.conf.apps import AppConfig, Command
 
+from .commands.adopt import adopt
 from .commands.app_role import app_role
 from .commands.diagram import diagram
 from .commands.drift import drift
@@ -20,6 +21,7 @@ APP_CONFIG = AppConfig(
     table_classes=[],
     migration_dependencies=[],
     commands=[
+        Command(callable=adopt),
         Command(callable=app_role),
         Command(callable=diagram),
         Command(callable=drift),

@@ -1,0 +1,186 @@
+"""``--apply``: originals aside, vde's schema by its own migrations, every row across.
+
+Everything runs on the connection of ONE Piccolo transaction: Piccolo's
+``PostgresTransaction`` joins an open one (``allow_nested=True``), so the
+migrations that ``run_forwards`` applies and the ``migration`` rows it writes
+commit or roll back together with the copy. Nothing is visible to others until
+the commit; a kill at any point leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import asyncpg
+from piccolo.apps.migrations.commands.forwards import run_forwards
+
+from vde.ops.adopt.conversions import FIXES, expressions, source_from
+from vde.ops.adopt.findings import CONTAINER_TITLE, Plan
+from vde.ops.adopt.layout import ORIGINALS_SCHEMA, TABLES, Layout, quoted
+
+#: The temporary table of new composition containers.
+CONTAINERS = "adopt_containers"
+
+#: vde's apps whose migration records a failed earlier ``forwards all`` may
+#: have left beside the original tables.
+VDE_APPS = ("auth", "mapping", "llm")
+
+
+class AdoptError(RuntimeError):
+    """``--apply`` could not finish; the transaction is rolled back."""
+
+
+async def lock_originals(connection: asyncpg.Connection, layout: Layout) -> None:
+    """No writer may change the originals between the plan and the copy."""
+    names = [*layout.tables, *layout.leftovers, *layout.partial]
+    tables = ", ".join(quoted(layout.schema, t) for t in names)
+    await connection.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
+
+
+async def move_originals(connection: asyncpg.Connection, layout: Layout) -> None:
+    """Into a schema of their own; their sequences, indexes and constraints go
+    along (``SET SCHEMA`` moves what a table owns), freeing every vde name."""
+    await connection.execute(f"CREATE SCHEMA {quoted(ORIGINALS_SCHEMA)}")
+    await connection.execute(
+        f"COMMENT ON SCHEMA {quoted(ORIGINALS_SCHEMA)} IS 'The original app''s "
+        "tables, kept by piccolo vde adopt; remove with DROP SCHEMA "
+        f"{ORIGINALS_SCHEMA} CASCADE'"
+    )
+    for table in [*layout.tables, *layout.leftovers]:
+        await connection.execute(
+            f"ALTER TABLE {quoted(layout.schema, table)} "
+            f"SET SCHEMA {quoted(ORIGINALS_SCHEMA)}"
+        )
+
+
+async def drop_partial(connection: asyncpg.Connection, layout: Layout) -> None:
+    """Empty vde tables of an earlier, failed ``forwards all``, and their records."""
+    if not layout.partial:
+        return
+    tables = ", ".join(quoted(layout.schema, t) for t in layout.partial)
+    await connection.execute(f"DROP TABLE {tables} CASCADE")
+    if layout.migration_rows:
+        await connection.execute(
+            "DELETE FROM migration WHERE app_name = ANY($1::text[])", list(VDE_APPS)
+        )
+
+
+async def build_schema() -> str:
+    """vde's migrations, recorded in ``migration``, inside the open transaction."""
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        result = await run_forwards(app_name="all")
+    if not result.success:
+        raise AdoptError(f"migrations failed: {result.message}\n{output.getvalue()}")
+    return output.getvalue()
+
+
+async def target_types(connection: asyncpg.Connection, table: str) -> dict[str, str]:
+    rows = await connection.fetch(
+        "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) "
+        "FROM pg_attribute a WHERE a.attrelid = to_regclass($1) "
+        "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        quoted(table),
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+async def stage_fixes(connection: asyncpg.Connection, plan: Plan) -> None:
+    """The plan's per-row changes, as temporary tables the copy joins."""
+    rows: dict[str, list[tuple[object, ...]]] = {
+        "vde_map_items": [
+            (tile_id, fix.path, fix.parent_id)
+            for tile_id, fix in sorted(plan.tile_fixes.items())
+        ],
+        "vde_base_item_versions": sorted(plan.version_fixes.items()),
+        "accounts": sorted(plan.account_fixes.items()),
+    }
+    for table, (name, id_type, columns) in FIXES.items():
+        body = ", ".join(f"{c} {t}" for c, t in columns.items())
+        await connection.execute(
+            f"CREATE TEMP TABLE {name} (id {id_type} PRIMARY KEY, {body}) "
+            "ON COMMIT DROP"
+        )
+        await connection.copy_records_to_table(name, records=rows[table])
+    await connection.execute(
+        f"CREATE TEMP TABLE {CONTAINERS} (id integer, base_item_id integer, "
+        "coord_user_id integer, coord_group_id integer, path text, "
+        "parent_id integer) ON COMMIT DROP"
+    )
+    await connection.copy_records_to_table(
+        CONTAINERS,
+        records=[
+            (
+                c.id,
+                c.base_item_id,
+                c.coord_user_id,
+                c.coord_group_id,
+                c.path,
+                c.parent_id,
+            )
+            for c in plan.containers
+        ],
+    )
+
+
+async def copy_rows(connection: asyncpg.Connection, layout: Layout, plan: Plan) -> None:
+    """Every original row into its vde table, ids kept, conversions applied."""
+    await stage_fixes(connection, plan)
+    for table, target in TABLES.items():
+        types = await target_types(connection, target)
+        exprs = expressions(layout, table, types)
+        columns = ", ".join(quoted(c) for c in exprs)
+        select = (
+            f"SELECT {', '.join(exprs.values())} "
+            f"FROM {source_from(layout, ORIGINALS_SCHEMA, table)}"
+        )
+        if table == "vde_base_items":
+            await connection.execute(
+                f"INSERT INTO {quoted(target)} (id, title, content) "
+                f"SELECT base_item_id, $1, '' FROM pg_temp.{CONTAINERS}",
+                CONTAINER_TITLE,
+            )
+        if table == "vde_map_items":
+            # One statement: the tree check (statement level) sees containers
+            # and the children that hang below them together.
+            select += " UNION ALL " + _container_tiles(list(exprs), types)
+        await connection.execute(f"INSERT INTO {quoted(target)} ({columns}) {select}")
+
+
+def _container_tiles(columns: list[str], types: dict[str, str]) -> str:
+    given = {
+        "id": "c.id",
+        "coord_user_id": "c.coord_user_id",
+        "coord_group_id": "c.coord_group_id",
+        "path": "c.path",
+        "item_type": "'base'",
+        "parent_id": "c.parent_id",
+        "ref_item_id": "c.base_item_id",
+        "created_at": "now()",
+        "updated_at": "now()",
+    }
+    values = [f"({given.get(c, 'NULL')})::{types[c]}" for c in columns]
+    return f"SELECT {', '.join(values)} FROM pg_temp.{CONTAINERS} c"
+
+
+async def restart_identities(connection: asyncpg.Connection) -> None:
+    """Each identity (or owned sequence) continues after the highest value copied.
+
+    Every such column, not only ``id``: a later migration may give another
+    column a generated default, and a sequence left at 1 would collide.
+    """
+    for target in TABLES.values():
+        columns = await connection.fetch(
+            "SELECT attname::text FROM pg_attribute WHERE attrelid = to_regclass($1)"
+            " AND attnum > 0 AND NOT attisdropped"
+            " AND pg_get_serial_sequence($1, attname) IS NOT NULL",
+            quoted(target),
+        )
+        for (column,) in columns:
+            await connection.execute(
+                f"SELECT setval(pg_get_serial_sequence($1, $2), "
+                f"coalesce(max({quoted(column)}), 0) + 1, false) FROM {quoted(target)}",
+                target,
+                column,
+            )

@@ -1,0 +1,154 @@
+"""Which kind of database ``adopt`` is looking at, read from pg_catalog only.
+
+Reading never writes: the report must leave the database as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import asyncpg
+
+#: Where ``--apply`` keeps the original tables until the user drops them.
+ORIGINALS_SCHEMA = "vde_adopt_original"
+
+#: The original app's tables, in copy order (foreign keys point backwards),
+#: with the vde table each one becomes.
+TABLES: dict[str, str] = {
+    "users": "vde_users",
+    "accounts": "vde_accounts",
+    "sessions": "vde_sessions",
+    "verification_tokens": "vde_verification_tokens",
+    "apikey": "vde_api_keys",
+    "llm_job_results": "vde_llm_job_results",
+    "vde_base_items": "vde_base_items",
+    "vde_base_item_versions": "vde_base_item_versions",
+    "vde_map_items": "vde_map_items",
+    "vde_user_mapping": "vde_user_mapping",
+}
+
+#: Tables of the original app that vde has no place for: kept with the originals.
+LEFTOVERS = ("mcp_api_keys",)
+
+#: Tables vde creates that the original app did not have under that name.
+VDE_ONLY = tuple(t for t in TABLES.values() if t not in TABLES)
+
+
+class Kind(Enum):
+    ORIGINAL = "the original app's database"
+    ADOPTED = "already adopted"
+    VDE = "built by vde's migrations"
+    EMPTY = "empty"
+    UNKNOWN = "not one adopt knows"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+
+
+@dataclass
+class Layout:
+    """What the current schema holds."""
+
+    kind: Kind
+    schema: str
+    #: Original tables found: name -> columns in order.
+    tables: dict[str, list[Column]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    #: ``content`` or ``descr``: what vde_base_items calls its text.
+    content_column: str = "content"
+    leftovers: list[str] = field(default_factory=list)
+    drizzle: bool = False
+    #: vde-only tables present beside the originals (an earlier failed
+    #: ``piccolo migrations forwards all``), with their row counts.
+    partial: dict[str, int] = field(default_factory=dict)
+    #: Piccolo's ``migration`` table: None if absent, else its row count.
+    migration_rows: int | None = None
+    why: str = ""
+
+    def columns(self, table: str) -> list[str]:
+        return [c.name for c in self.tables[table]]
+
+
+_RELATIONS = """
+SELECT c.relname::text FROM pg_class c
+WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
+"""
+
+_COLUMNS = """
+SELECT a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS type
+FROM pg_attribute a
+WHERE a.attrelid = to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1))
+  AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum
+"""
+
+
+def quoted(*names: str) -> str:
+    """``"a"."b"``: identifiers quoted for SQL built from catalog names."""
+    return ".".join('"' + name.replace('"', '""') + '"' for name in names)
+
+
+async def detect(connection: asyncpg.Connection) -> Layout:
+    """Classify the current schema; count the rows of the tables found."""
+    schema = await connection.fetchval("SELECT current_schema()")
+    relations = {row[0] for row in await connection.fetch(_RELATIONS)}
+    migration_rows = None
+    if "migration" in relations:
+        migration_rows = await connection.fetchval(
+            f"SELECT count(*) FROM {quoted(schema, 'migration')}"
+        )
+    originals_kept = await connection.fetchval(
+        "SELECT to_regnamespace($1) IS NOT NULL", ORIGINALS_SCHEMA
+    )
+    layout = Layout(kind=Kind.UNKNOWN, schema=schema, migration_rows=migration_rows)
+    layout.drizzle = bool(
+        await connection.fetchval("SELECT to_regnamespace('drizzle') IS NOT NULL")
+    )
+    # The original app's own tables (those vde renames give it away: vde never
+    # has a table called users or apikey).
+    own = [t for t in TABLES if t not in TABLES.values()]
+    found_own = [t for t in own if t in relations]
+    vde_found = [t for t in VDE_ONLY if t in relations]
+    if found_own:
+        layout.kind = Kind.ORIGINAL
+        for table in TABLES:
+            if table in relations:
+                layout.tables[table] = [
+                    Column(row["name"], row["type"])
+                    for row in await connection.fetch(_COLUMNS, table)
+                ]
+        for table in layout.tables:
+            layout.counts[table] = await connection.fetchval(
+                f"SELECT count(*) FROM {quoted(schema, table)}"
+            )
+        missing = [t for t in TABLES if t not in layout.tables]
+        if missing:
+            layout.kind = Kind.UNKNOWN
+            layout.why = "some of the original app's tables are missing: " + ", ".join(
+                missing
+            )
+        base = (
+            layout.columns("vde_base_items")
+            if "vde_base_items" in layout.tables
+            else []
+        )
+        if "descr" in base and "content" not in base:
+            layout.content_column = "descr"
+        layout.leftovers = [t for t in LEFTOVERS if t in relations]
+        for table in vde_found:
+            layout.partial[table] = await connection.fetchval(
+                f"SELECT count(*) FROM {quoted(schema, table)}"
+            )
+    elif vde_found and originals_kept:
+        layout.kind = Kind.ADOPTED
+    elif vde_found:
+        layout.kind = Kind.VDE
+    elif not (relations - {"migration"}) and not migration_rows:
+        layout.kind = Kind.EMPTY
+    else:
+        layout.why = "tables: " + ", ".join(sorted(relations)[:20])
+    return layout

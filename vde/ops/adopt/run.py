@@ -1,0 +1,189 @@
+"""The two modes of ``piccolo vde adopt``: the report and ``--apply``.
+
+Both return the exit status and print as they go. The report reads in one
+read-only snapshot; ``--apply`` plans again inside its own transaction, under
+the originals' locks, so it acts on exactly what it printed.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from piccolo.engine.postgres import PostgresEngine
+
+from vde.ops.adopt import copy, verify
+from vde.ops.adopt.findings import Finding, Plan
+from vde.ops.adopt.layout import ORIGINALS_SCHEMA, Kind, Layout, detect, quoted
+from vde.ops.adopt.plan import make_plan
+from vde.ops.adopt.report import layout_lines, plan_lines, verdict
+from vde.ops.migration_lock import MIGRATION_LOCK_KEY
+
+REMOVE_ORIGINALS = f"DROP SCHEMA {ORIGINALS_SCHEMA} CASCADE"
+
+
+class Refused(Exception):
+    """The plan has cases left: roll back (the transaction wrote nothing yet)."""
+
+
+async def report(engine: PostgresEngine, repair: bool) -> int:
+    connection = await engine.get_new_connection()
+    try:
+        async with connection.transaction(isolation="repeatable_read", readonly=True):
+            layout = await detect(connection)
+            status = _not_adoptable(layout)
+            if status is None:
+                plan = await full_plan(connection, layout)
+                _print([*layout_lines(layout), *plan_lines(plan, repair)])
+                print(verdict(plan, repair))
+                status = 1 if plan.blocked(repair) else 0
+        await forget_start_up_table(connection, layout)
+    finally:
+        await connection.close()
+    return status
+
+
+async def apply(engine: PostgresEngine, repair: bool) -> int:
+    try:
+        async with engine.transaction() as transaction:
+            connection: asyncpg.Connection = transaction.connection
+            # The lock `piccolo vde migrate` takes: no migrate runs meanwhile.
+            await connection.execute(
+                "SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK_KEY
+            )
+            await connection.execute("SET LOCAL TimeZone = 'UTC'")
+            layout = await detect(connection)
+            status = _not_adoptable(layout)
+            if status is not None:
+                raise Refused(status)
+            await copy.lock_originals(connection, layout)
+            plan = await full_plan(connection, layout)
+            _print([*layout_lines(layout), *plan_lines(plan, repair)])
+            if plan.blocked(repair):
+                print(verdict(plan, repair).replace("would be", "is"))
+                raise Refused(1)
+            await copy.drop_partial(connection, layout)
+            await copy.move_originals(connection, layout)
+            output = await copy.build_schema()
+            ran = output.count("ok! ")
+            print(f"Built vde's schema: {ran} migration(s) applied and recorded.")
+            await copy.copy_rows(connection, layout, plan)
+            await copy.restart_identities(connection)
+            problems = await verify.differences(connection, layout, plan)
+            if problems:
+                raise copy.AdoptError(
+                    "verification failed, rolled back:\n  " + "\n  ".join(problems)
+                )
+            print(
+                f"Verified: row counts and checksums of all {len(layout.tables)} "
+                f"tables match the originals (plus {len(plan.containers)} "
+                "container tile(s))."
+            )
+    except Refused as refused:
+        await _forget_start_up_table(engine)
+        return int(refused.args[0])
+    except (copy.AdoptError, asyncpg.PostgresError) as error:
+        print(f"--apply failed and was rolled back, nothing changed: {error}")
+        await _forget_start_up_table(engine)
+        return 1
+    print(
+        f"Adopted. The original tables are kept in schema {ORIGINALS_SCHEMA}; "
+        f"once you have checked vde's, remove them with: {REMOVE_ORIGINALS}"
+    )
+    return 0
+
+
+async def full_plan(connection: asyncpg.Connection, layout: Layout) -> Plan:
+    plan = await make_plan(connection, layout)
+    if await connection.fetchval(
+        "SELECT to_regnamespace($1) IS NOT NULL", ORIGINALS_SCHEMA
+    ):
+        plan.refused.append(
+            Finding(
+                "originals schema exists",
+                ORIGINALS_SCHEMA,
+                (),
+                f"schema {ORIGINALS_SCHEMA} already exists beside the original "
+                "tables: rename or drop it, adopt keeps the originals there",
+            )
+        )
+    if layout.partial:
+        finding = Finding(
+            "vde tables of an earlier `forwards all`",
+            layout.schema,
+            tuple(layout.partial),
+            ", ".join(f"{t} ({n} rows)" for t, n in layout.partial.items()),
+        )
+        if any(layout.partial.values()):
+            plan.refused.append(finding)
+        else:
+            plan.repairs.append(
+                Finding(
+                    finding.case,
+                    finding.table,
+                    finding.ids,
+                    finding.detail + ": empty, dropped with their migration "
+                    "records before vde's schema is built",
+                )
+            )
+    return plan
+
+
+def _not_adoptable(layout: Layout) -> int | None:
+    """Say what the database is when it is not the original app's; the status."""
+    if layout.kind is Kind.ORIGINAL:
+        return None
+    if layout.kind is Kind.ADOPTED:
+        print(
+            f"Already adopted: vde's schema is here and the originals are kept in "
+            f"schema {ORIGINALS_SCHEMA}. Nothing to do. Remove the originals "
+            f"when you no longer need them: {REMOVE_ORIGINALS}"
+        )
+        return 0
+    if layout.kind is Kind.VDE:
+        print(
+            "This database already has vde's schema (vde built it): nothing to "
+            "adopt. Keep it current with `piccolo vde migrate`."
+        )
+        return 0
+    if layout.kind is Kind.EMPTY:
+        print(
+            "This database is empty: nothing to adopt. Build vde's schema with "
+            "`piccolo vde migrate`."
+        )
+        return 1
+    print(f"Not a database of the original app that adopt knows: {layout.why}.")
+    return 1
+
+
+async def _forget_start_up_table(engine: PostgresEngine) -> None:
+    connection = await engine.get_new_connection()
+    try:
+        await forget_start_up_table(connection, await detect(connection))
+    finally:
+        await connection.close()
+
+
+async def forget_start_up_table(connection: asyncpg.Connection, layout: Layout) -> None:
+    """Drop the empty ``migration`` table Piccolo's CLI made before we ran.
+
+    Piccolo's ``main()`` creates it in every database before any ``piccolo
+    vde`` command runs. In a database without vde's schema an empty one holds
+    nothing; dropping it leaves the database as the report found it.
+    """
+    if layout.migration_rows != 0 or layout.kind in (Kind.ADOPTED, Kind.VDE):
+        return
+    if layout.partial:
+        return
+    table = quoted(layout.schema, "migration")
+    async with connection.transaction():
+        await connection.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        if await connection.fetchval(f"SELECT NOT EXISTS (SELECT FROM {table})"):
+            await connection.execute(f"DROP TABLE {table}")
+            print(
+                "(Dropped the empty `migration` table that Piccolo's CLI creates "
+                "at start-up: the database is left as it was.)"
+            )
+
+
+def _print(lines: list[str]) -> None:
+    for line in lines:
+        print(line)

@@ -1,0 +1,39 @@
+"""``piccolo vde adopt``: take over a database of the original app, losing nothing."""
+
+from __future__ import annotations
+
+import sys
+
+from piccolo.engine import engine_finder
+from piccolo.engine.postgres import PostgresEngine
+
+from vde.ops.adopt import run
+
+
+async def adopt(apply: bool = False, repair: bool = False) -> None:
+    """Report how a database of the original app becomes vde's; with --apply, do it.
+
+    Without --apply it changes nothing: it prints the layout found, each table's
+    rows, every repair (ids, before -> after) and every row that needs a
+    decision, and exits 0 if --apply would succeed, 1 if not. --apply does it
+    in one transaction under `piccolo vde migrate`'s lock: the original tables
+    move to schema vde_adopt_original (kept until you drop it), vde's
+    migrations build and record its schema, every row is copied with its id and
+    checked before the commit.
+
+    :param apply: make the changes (default: report only).
+    :param repair: also make the documented decisions: move each tile with a
+        step outside 0-6 (or a trailing comma), with its subtree, to the lowest
+        free direction under the same parent; give a tile whose parent is in
+        another map the tile at its coordinates' parent; renumber versions 0 or
+        duplicated; keep a duplicated sign-in identity with its oldest account.
+    """
+    engine = engine_finder()
+    if not isinstance(engine, PostgresEngine):
+        sys.exit("vde adopt needs a PostgresEngine as DB in piccolo_conf.py")
+    if apply:
+        status = await run.apply(engine, repair)
+    else:
+        status = await run.report(engine, repair)
+    if status:
+        sys.exit(status)
