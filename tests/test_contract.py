@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from vde.catalog import Catalog, ColumnInfo, read_catalog
+from vde.ops.catalog import Catalog, ColumnInfo, read_catalog
 
 NOW = "CURRENT_TIMESTAMP"  # what PostgreSQL shows for Piccolo's now() default
 TS = "timestamp with time zone"

@@ -8,8 +8,8 @@ import asyncpg
 from piccolo.engine import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
-from vde.catalog import read_catalog, read_functions
-from vde.drift import Schema, differences
+from vde.ops.catalog import read_catalog, read_functions
+from vde.ops.drift import Schema, differences
 from vde.ops.forwards import migrate_engine
 from vde.ops.scratch import (
     connect_kwargs,

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from vde.catalog import Catalog, ColumnInfo, ConstraintInfo, TableInfo
+from vde.ops.catalog import Catalog, ColumnInfo, ConstraintInfo, TableInfo
 
 _CONSTRAINT_KINDS = {
     "p": "primary key",
