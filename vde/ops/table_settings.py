@@ -70,7 +70,8 @@ async def read_table_settings(
             "UNLOGGED" if row["persistence"] == "u" else "logged"
         )
         settings[f"row-level security of table {table}"] = (
-            ("on, forced" if row["forced"] else "on") if row["rls"]
+            ("on, forced" if row["forced"] else "on")
+            if row["rls"]
             else ("off, forced" if row["forced"] else "off")
         )
     for row in await connection.fetch(_TRIGGERS, oids):
