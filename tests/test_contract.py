@@ -1,4 +1,4 @@
-"""The database after ``forwards all`` is exactly what ../shared/schema-spec.md says.
+"""The database after ``forwards all`` is exactly what docs/schema.md says.
 
 The expected schema below is written from the spec by hand, not read from the
 table classes, so a change to a table, a migration or the live database that
