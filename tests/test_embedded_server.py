@@ -14,6 +14,7 @@ import secrets
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -197,3 +198,40 @@ def test_root_refuses_a_data_path_its_server_user_cannot_reach(
         embedded_server.start(closed / "pgdata")
     assert modes(closed) == before
     assert not (closed / "pgdata").exists()
+
+
+JOIN = """
+import sys
+from pathlib import Path
+from vde import embedded_server
+server = embedded_server.start(Path(sys.argv[1]))
+print(server.pid, flush=True)
+sys.stdin.readline()  # hold the server until told to exit
+"""
+
+
+def test_two_processes_share_the_server_and_the_last_one_stops_it(
+    short_base: Path,
+) -> None:
+    data = short_base / "shared"
+    first, second = (
+        subprocess.Popen(
+            [sys.executable, "-c", JOIN, str(data)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    )
+    try:
+        pids = {first.stdout.readline().strip(), second.stdout.readline().strip()}  # type: ignore[union-attr]
+        assert len(pids) == 1  # both started it at once: one server
+        pid = int(pids.pop())
+        first.communicate("\n", timeout=60)
+        assert embedded_server._alive(pid)  # the second still uses it
+        second.communicate("\n", timeout=60)
+        assert not embedded_server._alive(pid)
+        assert not (data / "postmaster.pid").exists()
+    finally:
+        for process in (first, second):
+            process.kill()

@@ -8,6 +8,9 @@ password (the test servers accept any: trust on TCP, peer on the embedded socket
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -50,8 +53,7 @@ def with_password(url: str) -> str:
 
 
 def load_readme_helpers() -> object:
-    import importlib.util
-
+    """tests/test_readme_examples.py's helpers (tests are not a package)."""
     path = Path(__file__).resolve().parents[1] / "test_readme_examples.py"
     spec = importlib.util.spec_from_file_location("readme_examples", path)
     assert spec and spec.loader
@@ -71,9 +73,6 @@ async def test_downstream_test_without_vde_db_is_refused_and_hides_passwords(
     (tmp_path / "test_downstream.py").write_text(DOWNSTREAM_TESTS)
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     env = readme.subprocess_env(DATABASE_URL=with_password(str(vde_db.url)))  # type: ignore[attr-defined]
-
-    import subprocess
-    import sys
 
     done = subprocess.run(
         [
