@@ -118,13 +118,33 @@ def diff_functions(expected: Mapping[str, str], found: Mapping[str, str]) -> lis
     lines = [f"missing function {name}" for name in sorted(expected.keys() - found)]
     lines += [f"extra function {name}" for name in sorted(found.keys() - expected)]
     for name in sorted(expected.keys() & found.keys()):
-        if expected[name] != found[name]:
-            want, got = _first_changed_line(expected[name], found[name])
+        want_set, want_rest = _split_set_options(expected[name])
+        got_set, got_rest = _split_set_options(found[name])
+        if want_set != got_set:
+            lines.append(
+                f"SET options of function {name}: expected {want_set or 'none'},"
+                f" found {got_set or 'none'}"
+            )
+        if want_rest != got_rest:
+            want, got = _first_changed_line(want_rest, got_rest)
             lines.append(
                 f"definition of function {name}: expected a line {want!r},"
                 f" found {got!r}"
             )
     return lines
+
+
+def _split_set_options(definition: str) -> tuple[str, str]:
+    """(the ``SET name TO value`` options, the rest) of a function definition.
+
+    pg_get_functiondef puts each option (``proconfig``, e.g. a pinned
+    search_path) on a line of its own in the header, before the body.
+    """
+    header, marker, body = definition.partition("\n AS ")
+    lines = header.splitlines()
+    options = [line.strip() for line in lines if line.startswith(" SET ")]
+    rest = [line for line in lines if not line.startswith(" SET ")]
+    return "; ".join(options), "\n".join(rest) + marker + body
 
 
 def _diff_table(table: str, expected: TableInfo, found: TableInfo) -> list[str]:
