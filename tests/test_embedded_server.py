@@ -22,7 +22,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from vde import embedded_server
+from vde import database, embedded_server
 from vde.embedded_server import EmbeddedServer
 
 AS_ROOT = os.geteuid() == 0
@@ -34,9 +34,9 @@ def modes(path: Path) -> dict[str, int]:
     return {str(p): p.stat().st_mode for p in [path, *path.parents]}
 
 
-def query(server: EmbeddedServer) -> int:
+def query(server: EmbeddedServer, database: str = "postgres") -> int:
     async def one() -> int:
-        connection = await asyncpg.connect(server.get_uri())
+        connection = await asyncpg.connect(server.get_uri(database))
         try:
             return int(await connection.fetchval("SELECT 41 + 1"))
         finally:
@@ -49,11 +49,12 @@ def test_data_path_with_spaces_and_quotes_holds_its_own_socket(
     short_base: Path, started: list[Path]
 ) -> None:
     data = short_base / "my data 'q\" ;x"
-    server = embedded_server.start(data)
+    # vde's entry point: starts the server and creates database "vde" (psql).
+    server = database.embedded_server(data)
     started.append(data)
     assert server.socket_dir == data
     assert (data / embedded_server.SOCKET_NAME).is_socket()
-    assert query(server) == 42
+    assert query(server, database.EMBEDDED_DATABASE) == 42
 
 
 @pytest.fixture
@@ -179,9 +180,9 @@ def test_data_path_with_spaces_and_shell_characters_runs_nothing(
     marker = f"vde-pwned-{secrets.token_hex(4)}"
     monkeypatch.chdir(short_base)
     data = short_base / f"d b $(touch {marker}); `touch {marker}`; 'q\" ,c"
-    server = embedded_server.start(data)
+    server = database.embedded_server(data)
     started.append(data)
-    assert query(server) == 42
+    assert query(server, database.EMBEDDED_DATABASE) == 42
     # Clients read a comma in a host as a list of hosts: its own folder then.
     assert server.socket_dir.name.startswith(embedded_server.OWN_SOCKET_DIR_PREFIX)
     for folder in (short_base, data, Path("/"), Path.home()):
@@ -204,7 +205,7 @@ def test_root_refuses_a_data_path_its_server_user_cannot_reach(
 JOIN = """
 import sys
 from pathlib import Path
-from vde import embedded_server
+from vde import database, embedded_server
 server = embedded_server.start(Path(sys.argv[1]))
 print(server.pid, flush=True)
 sys.stdin.readline()  # hold the server until told to exit
