@@ -1,4 +1,4 @@
-"""The database after ``forwards all`` is exactly what ../shared/schema-spec.md says.
+"""The database after ``forwards all`` is exactly what docs/schema.md says.
 
 The expected schema below is written from the spec by hand, not read from the
 table classes, so a change to a table, a migration or the live database that
@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from vde.catalog import Catalog, ColumnInfo, read_catalog
+from vde.ops.catalog import Catalog, ColumnInfo, read_catalog
 
 NOW = "CURRENT_TIMESTAMP"  # what PostgreSQL shows for Piccolo's now() default
 TS = "timestamp with time zone"

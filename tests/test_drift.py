@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncpg
 
-from vde.catalog import Catalog, ColumnInfo, TableInfo
-from vde.drift import Schema, diff_functions, diff_migrations, differences
+from vde.ops.catalog import Catalog, ColumnInfo, TableInfo
 from vde.ops.commands.drift import read_schema, reference_schema
+from vde.ops.drift import Schema, diff_functions, diff_migrations, differences
 from vde.testing import ScratchDatabase
 
 
@@ -133,6 +133,16 @@ def test_unknown_migration_record_is_named() -> None:
     ]
 
 
+def test_set_option_added_to_a_function_is_named_apart_from_its_body() -> None:
+    header = "CREATE OR REPLACE FUNCTION public.vde_f()\n RETURNS integer\n"
+    body = " AS $function$SELECT 1$function$\n"
+    expected = {"vde_f()": header + body}
+    found = {"vde_f()": header + " SET work_mem TO '1MB'\n" + body}
+    assert diff_functions(expected, found) == [
+        "SET options of function vde_f(): expected none, found SET work_mem TO '1MB'"
+    ]
+
+
 def test_changed_function_body_names_the_first_changed_line() -> None:
     expected = {"vde_f()": "CREATE FUNCTION vde_f()\n AS $$\nSELECT 1\n$$"}
     found = {"vde_f()": "CREATE FUNCTION vde_f()\n AS $$\nSELECT 2\n$$"}
@@ -153,3 +163,118 @@ def test_missing_table_and_column_are_named() -> None:
         "missing table vde_b",
         "missing column vde_a.x",
     ]
+
+
+# Issue 13: what a column list does not show. Each test changes one thing.
+
+
+async def test_disabled_tree_triggers_are_named(vde_conn: asyncpg.Connection) -> None:
+    sql = "ALTER TABLE vde_map_items DISABLE TRIGGER USER"
+    assert await drift_after(vde_conn, sql) == [
+        "state of trigger vde_map_items_tree_insert on vde_map_items:"
+        " expected enabled, found disabled",
+        "state of trigger vde_map_items_tree_update on vde_map_items:"
+        " expected enabled, found disabled",
+    ]
+
+
+async def test_grant_to_public_is_named(vde_conn: asyncpg.Connection) -> None:
+    sql = """GRANT SELECT ON vde_accounts TO PUBLIC;
+             GRANT SELECT (token) ON vde_sessions TO PUBLIC"""
+    assert await drift_after(vde_conn, sql) == [
+        "privileges on table vde_accounts: extra grant PUBLIC SELECT",
+        "privileges on table vde_sessions: extra grant (token) PUBLIC SELECT",
+    ]
+
+
+async def test_grants_beyond_the_app_roles_dml_are_named(
+    vde_conn: asyncpg.Connection,
+) -> None:
+    role = f"vde_drift_{vde_conn.get_server_pid()}"
+    await vde_conn.execute(f"CREATE ROLE {role}")
+    try:
+        # What `piccolo vde app_role` grants is expected; more is not.
+        sql = f"""GRANT SELECT, INSERT, UPDATE, DELETE ON vde_users TO {role};
+                  GRANT USAGE, SELECT ON SEQUENCE vde_base_items_id_seq TO {role};
+                  GRANT TRUNCATE ON vde_users TO {role};
+                  REVOKE DELETE ON vde_base_items FROM CURRENT_USER"""
+        assert await drift_after(vde_conn, sql) == [
+            "privileges on table vde_base_items: missing grant owner DELETE",
+            f"privileges on table vde_users: extra grant {role} TRUNCATE",
+        ]
+    finally:
+        await vde_conn.execute(f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+async def test_revoked_execute_on_a_function_is_named(
+    vde_conn: asyncpg.Connection,
+) -> None:
+    sql = "REVOKE EXECUTE ON FUNCTION vde_map_items_tree_check() FROM PUBLIC"
+    assert await drift_after(vde_conn, sql) == [
+        "privileges on function vde_map_items_tree_check():"
+        " missing grant PUBLIC EXECUTE"
+    ]
+
+
+async def test_rule_copying_tokens_is_named(vde_conn: asyncpg.Connection) -> None:
+    sql = """CREATE TABLE stolen (token text);
+             CREATE RULE vde_steal AS ON INSERT TO vde_sessions
+               DO ALSO INSERT INTO stolen VALUES (NEW.token)"""
+    lines = await drift_after(vde_conn, sql)
+    assert len(lines) == 1
+    assert lines[0].startswith("extra rule vde_steal on vde_sessions: CREATE RULE")
+    assert "INSERT INTO stolen (token)" in lines[0] and "new.token" in lines[0]
+
+
+async def test_unlogged_table_is_named(vde_conn: asyncpg.Connection) -> None:
+    sql = "ALTER TABLE vde_llm_job_results SET UNLOGGED"
+    assert await drift_after(vde_conn, sql) == [
+        "persistence of table vde_llm_job_results: expected logged, found UNLOGGED"
+    ]
+
+
+async def test_row_level_security_and_policy_are_named(
+    vde_conn: asyncpg.Connection,
+) -> None:
+    sql = """ALTER TABLE vde_users ENABLE ROW LEVEL SECURITY;
+             ALTER TABLE vde_accounts ENABLE ROW LEVEL SECURITY,
+               FORCE ROW LEVEL SECURITY;
+             ALTER TABLE vde_sessions FORCE ROW LEVEL SECURITY;
+             CREATE POLICY vde_everyone ON vde_users USING (true)"""
+    assert await drift_after(vde_conn, sql) == [
+        "extra policy vde_everyone on vde_users: PERMISSIVE FOR ALL TO PUBLIC"
+        " USING (true)",
+        "row-level security of table vde_accounts: expected off, found on, forced",
+        "row-level security of table vde_sessions: expected off, found off, forced",
+        "row-level security of table vde_users: expected off, found on",
+    ]
+
+
+async def test_changed_function_body_is_named(vde_conn: asyncpg.Connection) -> None:
+    definition = await vde_conn.fetchval(
+        "SELECT pg_get_functiondef('vde_map_items_tree_check()'::regprocedure)"
+    )
+    assert "RAISE" in definition
+    # A body that checks nothing any more.
+    start, end = definition.index("AS $function$"), definition.rindex("$function$")
+    sql = (
+        definition[:start]
+        + "AS $function$ BEGIN RETURN NULL; END $function$"
+        + definition[end + len("$function$") :]
+    ).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
+    lines = await drift_after(vde_conn, sql)
+    assert len(lines) == 1
+    assert lines[0].startswith("definition of function vde_map_items_tree_check()")
+
+
+async def test_changed_function_set_option_is_named(
+    vde_conn: asyncpg.Connection,
+) -> None:
+    # Whatever the migrations pin (enable_seqscan; search_path), this differs.
+    sql = "ALTER FUNCTION vde_map_items_tree_check() SET search_path = pg_temp, public"
+    lines = await drift_after(vde_conn, sql)
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        "SET options of function vde_map_items_tree_check(): expected "
+    )
+    assert lines[0].endswith("SET search_path TO 'pg_temp', 'public'")

@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from vde.catalog import as_plain, read_catalog
+from vde.ops.catalog import as_plain, read_catalog
 from vde.testing import ScratchDatabase
 
 MIGRATION_ID = "2030-01-01T00:00:00:000000"

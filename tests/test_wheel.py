@@ -17,7 +17,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from vde.catalog import read_catalog
+from vde.ops.catalog import read_catalog
 from vde.testing.scratch import (
     server_url,
     with_database,

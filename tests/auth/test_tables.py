@@ -20,7 +20,7 @@ from asyncpg.exceptions import (
 from piccolo.table import Table
 
 from vde.auth.tables import Account, ApiKey, Session, User, VerificationToken
-from vde.catalog import read_catalog
+from vde.ops.catalog import read_catalog
 
 Row = dict[str, Any]
 

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from tests.interop.conftest import start_flows, stop_flows
-from vde.catalog import Catalog, read_catalog
+from vde.ops.catalog import Catalog, read_catalog
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 EMAIL = "ada@example.com"

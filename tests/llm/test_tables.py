@@ -17,9 +17,9 @@ from asyncpg.exceptions import (
     UniqueViolationError,
 )
 
-from vde.catalog import read_catalog
 from vde.llm.job_status import JobStatus
 from vde.llm.tables import LlmJobResult
+from vde.ops.catalog import read_catalog
 
 Row = dict[str, Any]
 

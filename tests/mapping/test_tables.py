@@ -21,9 +21,9 @@ from asyncpg.exceptions import (
 )
 from piccolo.table import Table
 
-from vde.catalog import read_catalog
 from vde.mapping.item_types import MapItemType
 from vde.mapping.tables import BaseItem, MapItem, UserMapping
+from vde.ops.catalog import read_catalog
 
 Row = dict[str, Any]
 

@@ -23,7 +23,7 @@ import pytest
 
 from tests.ops import adopt_seed
 from tests.test_contract import contract_differences
-from vde.catalog import read_catalog
+from vde.ops.catalog import read_catalog
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.moves import copy_subtree, move_subtree
 from vde.mapping.versions import append_version

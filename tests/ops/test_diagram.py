@@ -1,4 +1,4 @@
-"""The ER diagram (vde/diagram.py, `piccolo vde diagram`) and the README's copy."""
+"""The ER diagram (vde/ops/diagram.py, `piccolo vde diagram`) and the README's copy."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from vde.diagram import mermaid, readme_diagram, replace_block
 from vde.ops.commands.diagram import diagram
+from vde.ops.diagram import mermaid, readme_diagram, replace_block
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

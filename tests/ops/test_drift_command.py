@@ -57,3 +57,22 @@ async def test_drift_exits_1_naming_each_hand_made_change(
     ]
     assert "2 difference(s) from vde's migrations" in done.stderr
     assert await scratch_databases_left(vde_conn, pid=done.args) == 0
+
+
+async def test_drift_exits_1_on_disabled_triggers_public_grant_and_unlogged(
+    vde_db: ScratchDatabase, vde_conn: asyncpg.Connection
+) -> None:
+    await vde_conn.execute(
+        """ALTER TABLE vde_map_items DISABLE TRIGGER vde_map_items_tree_insert;
+           GRANT SELECT ON vde_accounts TO PUBLIC;
+           ALTER TABLE vde_llm_job_results SET UNLOGGED"""
+    )
+    done = drift(vde_db.url)
+    assert done.returncode == 1, done
+    assert done.stdout.splitlines()[-3:] == [
+        "persistence of table vde_llm_job_results: expected logged, found UNLOGGED",
+        "state of trigger vde_map_items_tree_insert on vde_map_items:"
+        " expected enabled, found disabled",
+        "privileges on table vde_accounts: extra grant PUBLIC SELECT",
+    ]
+    assert "No drift" not in done.stdout

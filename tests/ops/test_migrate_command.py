@@ -16,7 +16,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from vde.catalog import as_plain, read_catalog
+from vde.ops.catalog import as_plain, read_catalog
 from vde.ops.migration_lock import MIGRATION_LOCK_KEY, lock_key_parts
 from vde.testing.scratch import (
     server_url,

@@ -11,7 +11,9 @@ server (data in ``VDE_PGDATA``, default ``./.pgdata``). Fixtures: ``vde_db`` (a
 at it), ``vde_conn`` (an asyncpg connection to it) and ``vde_empty_url`` (an
 empty database, for tests of migrations). The fixtures are
 pytest-asyncio ones: mark tests ``@pytest.mark.asyncio`` or set
-``asyncio_mode = "auto"``. README.md ("Testing your repository with vde") shows
+``asyncio_mode = "auto"``. Outside ``vde_db`` Piccolo's tables refuse every
+query (``vde.testing.guard``), and the URLs it hands out hide their password
+when printed. README.md ("Testing your repository with vde") shows
 a downstream project, and ``tests/test_readme_examples.py`` runs it.
 """
 
@@ -22,5 +24,13 @@ from vde.testing.fixtures import (
     vde_empty_url,
     vde_template,
 )
+from vde.testing.guard import vde_tables_refuse_outside_vde_db
 
-__all__ = ["ScratchDatabase", "vde_conn", "vde_db", "vde_empty_url", "vde_template"]
+__all__ = [
+    "ScratchDatabase",
+    "vde_conn",
+    "vde_db",
+    "vde_empty_url",
+    "vde_tables_refuse_outside_vde_db",
+    "vde_template",
+]

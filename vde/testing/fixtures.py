@@ -12,6 +12,7 @@ from piccolo.engine.postgres import PostgresEngine
 from vde.database import connection_pool
 from vde.ops.engine import use_engine
 from vde.ops.forwards import migrate
+from vde.testing.guard import SecretUrl
 from vde.testing.scratch import (
     create_database,
     drop_database,
@@ -27,7 +28,7 @@ POOL_SIZE = {"min_size": 1, "max_size": 4}
 
 @dataclass(frozen=True)
 class ScratchDatabase:
-    """A database that lives for one test."""
+    """A database that lives for one test (its ``url`` repr hides the password)."""
 
     name: str
     url: str
@@ -43,7 +44,7 @@ async def vde_template() -> AsyncIterator[str]:
     """Name of a database migrated once per session, the template of every test's."""
     server = server_url()
     name = scratch_name("template")
-    url = await create_database(server, name)
+    url = SecretUrl(await create_database(server, name))
     try:
         await migrate(url)
         yield name
@@ -60,7 +61,7 @@ async def vde_db(vde_template: str) -> AsyncIterator[ScratchDatabase]:
     """
     server = server_url()
     name = scratch_name("db")
-    url = await create_database(server, name, template=vde_template)
+    url = SecretUrl(await create_database(server, name, template=vde_template))
     engine = PostgresEngine(config={"dsn": url})
     try:
         with use_engine(engine):
@@ -78,7 +79,7 @@ async def vde_empty_url() -> AsyncIterator[str]:
     """
     server = server_url()
     name = scratch_name("empty")
-    url = await create_database(server, name)
+    url = SecretUrl(await create_database(server, name))
     try:
         yield url
     finally:

@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 
+from vde.testing.guard import SecretUrl
 from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
 
 
@@ -88,7 +89,7 @@ async def loaded_database(
     """
     server = server_url()
     name = scratch_name("plans")
-    url = await create_database(server, name, template=template)
+    url = SecretUrl(await create_database(server, name, template=template))
     try:
         conn = await asyncpg.connect(url)
         try:

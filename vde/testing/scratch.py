@@ -13,6 +13,7 @@ import os
 from vde.database import DATABASE_URL_VARIABLE, embedded_server
 from vde.ops import scratch
 from vde.ops.scratch import create_database, drop_database, with_database
+from vde.testing.guard import SecretUrl
 
 __all__ = [
     "create_database",
@@ -31,8 +32,8 @@ def server_url() -> str:
     """
     url = os.environ.get(DATABASE_URL_VARIABLE)
     if url:
-        return url
-    return str(embedded_server().get_uri("postgres"))
+        return SecretUrl(url)
+    return SecretUrl(embedded_server().get_uri("postgres"))
 
 
 def scratch_name(purpose: str) -> str:

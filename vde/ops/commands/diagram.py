@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vde.diagram import mermaid, replace_block
+from vde.ops.diagram import mermaid, replace_block
 
 
 def diagram(output: str = "", readme: str = "") -> None:

@@ -8,15 +8,17 @@ import asyncpg
 from piccolo.engine import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
-from vde.catalog import read_catalog, read_functions
-from vde.drift import Schema, differences
+from vde.ops.catalog import read_catalog, read_functions
+from vde.ops.drift import Schema, differences
 from vde.ops.forwards import migrate_engine
+from vde.ops.privileges import read_privileges
 from vde.ops.scratch import (
     connect_kwargs,
     create_database,
     drop_database,
     scratch_name,
 )
+from vde.ops.table_settings import read_table_settings
 
 
 async def read_schema(connection: asyncpg.Connection) -> Schema:
@@ -29,6 +31,8 @@ async def read_schema(connection: asyncpg.Connection) -> Schema:
         tables=await read_catalog(connection),
         functions=await read_functions(connection),
         migrations=migrations,
+        settings=await read_table_settings(connection),
+        privileges=await read_privileges(connection),
     )
 
 
@@ -55,7 +59,10 @@ async def drift() -> None:
 
     Prints every difference (missing or extra table, column, index, constraint,
     trigger or function; changed type, default, nullability, identity, collation
-    or definition; migrations not applied or recorded twice) and exits with
+    or definition, a function's body or SET options included; a trigger
+    disabled; a table UNLOGGED; row-level security, a policy or a rule; grants
+    to PUBLIC or beyond plain DML; migrations not applied or recorded twice)
+    and exits with
     status 1 if there is any, so CI or cron can run it. It needs the right to
     create a database: it builds the expected schema in a scratch one.
     """

@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from vde.catalog import Catalog, ColumnInfo, ConstraintInfo, TableInfo
+from vde.ops.catalog import Catalog, ColumnInfo, ConstraintInfo, TableInfo
+from vde.ops.privileges import is_app_role_grant
 
 _CONSTRAINT_KINDS = {
     "p": "primary key",
@@ -37,6 +38,10 @@ class Schema:
     functions: Mapping[str, str] = field(default_factory=dict)
     #: Every row of Piccolo's ``migration`` table, duplicates included.
     migrations: tuple[MigrationRecord, ...] = ()
+    #: Trigger states, persistence, row-level security, policies, rules.
+    settings: Mapping[str, str] = field(default_factory=dict)
+    #: ``'table vde_users'`` -> normalised grants (``vde.ops.privileges``).
+    privileges: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 def differences(expected: Schema, found: Schema) -> list[str]:
@@ -45,7 +50,44 @@ def differences(expected: Schema, found: Schema) -> list[str]:
         *diff_migrations(expected.migrations, found.migrations),
         *diff_catalogs(expected.tables, found.tables),
         *diff_functions(expected.functions, found.functions),
+        *diff_settings(expected.settings, found.settings),
+        *diff_privileges(expected.privileges, found.privileges),
     ]
+
+
+def diff_settings(expected: Mapping[str, str], found: Mapping[str, str]) -> list[str]:
+    """Settings keyed by what they are; a policy or rule exists or does not."""
+    lines = []
+    for key in sorted(expected.keys() | found.keys()):
+        want, got = expected.get(key), found.get(key)
+        if want == got:
+            continue
+        if want is None and key.startswith(("policy ", "rule ")):
+            lines.append(f"extra {key}: {got}")
+        elif got is None and key.startswith(("policy ", "rule ")):
+            lines.append(f"missing {key}: {want}")
+        elif want is not None and got is not None:
+            lines.append(f"{key}: expected {want}, found {got}")
+        # A table or trigger missing on one side is reported by diff_catalogs.
+    return lines
+
+
+def diff_privileges(
+    expected: Mapping[str, frozenset[str]], found: Mapping[str, frozenset[str]]
+) -> list[str]:
+    """Grants missing or extra per object, except a named role's plain DML
+    (what ``piccolo vde app_role`` grants the application): PUBLIC's rights,
+    the owner's, column grants and grant options must equal the migrations'."""
+    lines = []
+    for obj in sorted(expected.keys() & found.keys()):
+        want, got = expected[obj], found[obj]
+        extra = sorted(g for g in got - want if not is_app_role_grant(obj, g))
+        missing = sorted(want - got)
+        if extra:
+            lines.append(f"privileges on {obj}: extra grant {', '.join(extra)}")
+        if missing:
+            lines.append(f"privileges on {obj}: missing grant {', '.join(missing)}")
+    return lines
 
 
 def diff_migrations(
@@ -76,13 +118,33 @@ def diff_functions(expected: Mapping[str, str], found: Mapping[str, str]) -> lis
     lines = [f"missing function {name}" for name in sorted(expected.keys() - found)]
     lines += [f"extra function {name}" for name in sorted(found.keys() - expected)]
     for name in sorted(expected.keys() & found.keys()):
-        if expected[name] != found[name]:
-            want, got = _first_changed_line(expected[name], found[name])
+        want_set, want_rest = _split_set_options(expected[name])
+        got_set, got_rest = _split_set_options(found[name])
+        if want_set != got_set:
+            lines.append(
+                f"SET options of function {name}: expected {want_set or 'none'},"
+                f" found {got_set or 'none'}"
+            )
+        if want_rest != got_rest:
+            want, got = _first_changed_line(want_rest, got_rest)
             lines.append(
                 f"definition of function {name}: expected a line {want!r},"
                 f" found {got!r}"
             )
     return lines
+
+
+def _split_set_options(definition: str) -> tuple[str, str]:
+    """(the ``SET name TO value`` options, the rest) of a function definition.
+
+    pg_get_functiondef puts each option (``proconfig``, e.g. a pinned
+    search_path) on a line of its own in the header, before the body.
+    """
+    header, marker, body = definition.partition("\n AS ")
+    lines = header.splitlines()
+    options = [line.strip() for line in lines if line.startswith(" SET ")]
+    rest = [line for line in lines if not line.startswith(" SET ")]
+    return "; ".join(options), "\n".join(rest) + marker + body
 
 
 def _diff_table(table: str, expected: TableInfo, found: TableInfo) -> list[str]:

@@ -1,0 +1,104 @@
+"""Keep tests off real data, and passwords out of test output.
+
+With ``DATABASE_URL`` set, ``piccolo_conf.DB`` points at a real database; a
+test that forgot ``vde_db`` would write there through the tables. For the whole
+session the plugin points Piccolo (``piccolo_conf.DB`` and every table) at an
+engine that refuses every query and names the fixture to use; ``vde_db`` swaps
+in its scratch engine for its test only. URLs handed to tests are
+:class:`SecretUrl`: they connect as usual but ``repr()`` (what ``pytest -l``,
+assertion messages and dataclass reprs show) hides the password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Any, NoReturn
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pytest
+from piccolo.conf.apps import Finder
+from piccolo.engine.postgres import PostgresEngine
+
+from vde.ops.engine import use_engine
+
+REFUSAL = (
+    "vde.testing: this test has no database of its own, so Piccolo's tables "
+    "refuse to run queries (which would otherwise reach piccolo_conf.DB, maybe "
+    "DATABASE_URL's real database). Ask for the `vde_db` fixture: add `vde_db` "
+    "to the test's arguments (or to a fixture it uses)."
+)
+
+
+class DatabaseRefused(RuntimeError):
+    """A Piccolo query ran in a test outside the ``vde_db`` fixture."""
+
+
+def redact(url: str) -> str:
+    """``url`` with its password (user info or ``?password=``) replaced by ***."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, host = netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}"
+    query = [
+        (key, "***" if key.lower() == "password" else value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="*/")))
+
+
+class SecretUrl(str):
+    """A URL that connects as itself but shows no password when repr'd."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(redact(str(self)))
+
+
+class RefusingEngine(PostgresEngine):
+    """An engine that never connects: every query raises :class:`DatabaseRefused`."""
+
+    def __init__(self) -> None:
+        super().__init__(config={"dsn": "postgresql://refused-outside-vde-db/"})
+
+    async def get_version(self) -> float:
+        return 0.0  # Piccolo asks at construction; there is no server to ask
+
+    def get_version_sync(self) -> float:
+        return 0.0
+
+    async def prep_database(self) -> None:
+        return None
+
+    def _refuse(self) -> NoReturn:
+        raise DatabaseRefused(REFUSAL)
+
+    async def get_new_connection(self) -> Any:
+        self._refuse()
+
+    async def start_connection_pool(self, **kwargs: Any) -> None:
+        self._refuse()
+
+    async def run_querystring(self, querystring: Any, in_pool: bool = True) -> Any:
+        self._refuse()
+
+    async def run_ddl(self, ddl: str, in_pool: bool = True) -> Any:
+        self._refuse()
+
+    def __repr__(self) -> str:
+        return "<RefusingEngine: ask for the vde_db fixture>"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def vde_tables_refuse_outside_vde_db() -> Iterator[None]:
+    """Point Piccolo at :class:`RefusingEngine` for the session (see module doc).
+
+    Without a ``piccolo_conf`` there is no configured engine to protect.
+    """
+    with ExitStack() as stack:
+        if Finder().get_piccolo_conf_module() is not None:
+            stack.enter_context(use_engine(RefusingEngine()))
+        yield
