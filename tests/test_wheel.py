@@ -91,6 +91,7 @@ def test_wheel_carries_the_migrations_and_no_top_level_modules(wheel: Path) -> N
         assert sorted(Path(n).name for n in shipped) == sorted(p.name for p in in_repo)
     top_level = {n.split("/")[0] for n in names}
     assert top_level == {"vde", wheel.name.split("-py3")[0] + ".dist-info"}
+    assert "vde/py.typed" in names  # PEP 561: type checkers see vde's types
 
 
 async def test_forwards_all_from_the_installed_wheel_builds_the_whole_schema(

