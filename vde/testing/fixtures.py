@@ -12,6 +12,7 @@ from piccolo.engine.postgres import PostgresEngine
 from vde.database import connection_pool
 from vde.ops.engine import use_engine
 from vde.ops.forwards import migrate
+from vde.testing.cleanup import drop_abandoned_databases
 from vde.testing.scratch import (
     create_database,
     drop_database,
@@ -42,6 +43,7 @@ class ScratchDatabase:
 async def vde_template() -> AsyncIterator[str]:
     """Name of a database migrated once per session, the template of every test's."""
     server = server_url()
+    await drop_abandoned_databases(server)  # of runs killed before cleaning up
     name = scratch_name("template")
     url = await create_database(server, name)
     try:
