@@ -22,6 +22,8 @@ import asyncpg
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
+from vde.errors import EngineMismatchError, echo
+
 #: The database that vde's tables live in on the embedded server.
 EMBEDDED_DATABASE = "vde"
 #: Environment variable naming a server (a ``postgresql://`` URL) to use instead.
@@ -125,8 +127,8 @@ async def connection_pool(
 def _configured_engine() -> PostgresEngine:
     engine = engine_finder()
     if not isinstance(engine, PostgresEngine):
-        raise RuntimeError(
+        raise EngineMismatchError(
             "connection_pool() needs a PostgresEngine: pass engine= or set DB in "
-            f"piccolo_conf (found {engine!r})"
+            f"piccolo_conf (found {echo(engine)})"
         )
     return engine

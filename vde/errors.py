@@ -36,6 +36,11 @@ class InvalidCoordinatesError(InvalidArgumentError):
     owner or group id outside PostgreSQL's integer range."""
 
 
+class EngineMismatchError(VdeError):
+    """A unit of work (or a pool) was asked for on an engine vde cannot use:
+    not the one the tables run on, or not a PostgreSQL engine."""
+
+
 class TreeError(VdeError):
     """A map operation that would break the tree; nothing was written."""
 

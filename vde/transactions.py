@@ -28,7 +28,19 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from piccolo.engine.postgres import PostgresEngine
 
-from vde.errors import InvalidArgumentError, VdeError, echo
+from vde.errors import EngineMismatchError, InvalidArgumentError, VdeError, echo
+
+__all__ = [
+    "RETRYABLE",
+    "EngineMismatchError",
+    "Executor",
+    "Tx",
+    "atomic",
+    "connection_of",
+    "run_atomic",
+    "tables_engine",
+    "transaction_of",
+]
 
 T = TypeVar("T")
 
@@ -37,10 +49,6 @@ RETRYABLE: tuple[type[Exception], ...] = (
     asyncpg.exceptions.DeadlockDetectedError,
     asyncpg.exceptions.SerializationError,
 )
-
-
-class EngineMismatchError(VdeError):
-    """A unit of work was asked to run on an engine the tables do not use."""
 
 
 @dataclass(frozen=True)
