@@ -229,3 +229,55 @@ async def test_a_failed_commit_leaves_no_open_transaction_and_no_lent_connection
     async with atomic():
         await BaseItem.insert(BaseItem(title="after", content="a"))
     assert await BaseItem.count() == 2
+
+
+@pytest.mark.parametrize("kind", ["tx", "connection", "pool"])
+async def test_every_query_helper_takes_a_tx_a_connection_or_a_pool(
+    vde_db: ScratchDatabase, tiles: dict[str, int], kind: str
+) -> None:
+    from datetime import UTC, datetime
+
+    from vde.auth import queries as auth
+    from vde.auth.models import ApiKeyRead, SessionRead
+    from vde.auth.tables import ApiKey, Session, User
+    from vde.llm import queries as llm
+    from vde.llm.models import LlmJobResultRead
+    from vde.llm.tables import LlmJobResult
+    from vde.mapping import queries as mapping
+    from vde.mapping.models import BaseItemVersionRead, Tile
+
+    await User.insert(User(id="u1", email="ada@example.com"))
+    await Session.insert(Session(id="s1", user="u1", token="t1",
+                                 expires_at=datetime(2030, 1, 1, tzinfo=UTC)))
+    await ApiKey.insert(ApiKey(id="k1", user="u1", key="h1"))
+    await LlmJobResult.insert(LlmJobResult(id="r1", job_id="j1", user_id="u1",
+                                           status="pending"))
+    item = (await BaseItem.select(BaseItem.id).first())["id"]
+    await append_version(vde_db.engine.pool, item, "Ada", "c")
+
+    async def read_all(executor: Tx | asyncpg.Connection | asyncpg.Pool) -> None:
+        root = MapCoordinates.root(1)
+        assert isinstance(await mapping.map_root(executor, 1), Tile)
+        assert [type(t) for t in await mapping.map_roots(executor, 1)] == [Tile]
+        assert isinstance(await mapping.tile_at(executor, root), Tile)
+        assert len(await mapping.descendants(executor, root)) == 3
+        assert len(await mapping.children(executor, tiles[""])) == 2
+        assert await mapping.copies(executor, tiles["1"]) == []
+        versions = await mapping.versions(executor, item)
+        assert [type(v) for v in versions] == [BaseItemVersionRead]
+        assert isinstance(await auth.api_key_by_hash(executor, "h1"), ApiKeyRead)
+        assert isinstance(await auth.session_by_token(executor, "t1"), SessionRead)
+        jobs = await llm.jobs_of_user(executor, "u1")
+        assert [type(j) for j in jobs] == [LlmJobResultRead]
+
+    if kind == "tx":
+        async with atomic() as tx:
+            await read_all(tx)
+    elif kind == "pool":
+        await read_all(vde_db.engine.pool)
+    else:
+        conn = await vde_db.connect()
+        try:
+            await read_all(conn)
+        finally:
+            await conn.close()
