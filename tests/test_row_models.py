@@ -46,7 +46,11 @@ def test_model_is_in_step_with_its_table(table, kind, model):
 
 def test_tile_and_version_rows_extend_the_table_models():
     assert set(Tile.model_fields) == set(MapItemRead.model_fields) | {
-        "title", "content", "preview", "link"}
+        "title",
+        "content",
+        "preview",
+        "link",
+    }
     assert BaseItemVersionRead.model_fields["base_item"].alias == "base_item_id"
 
 
@@ -92,8 +96,9 @@ def test_a_changed_type_nullability_default_or_a_secret_is_named():
     ]
 
 
-@pytest.mark.parametrize("model", [m for _, _, m in MODELS],
-                         ids=[m.__name__ for _, _, m in MODELS])
+@pytest.mark.parametrize(
+    "model", [m for _, _, m in MODELS], ids=[m.__name__ for _, _, m in MODELS]
+)
 def test_no_validation_error_repeats_its_input(model):
     secret = "SECRET-TOKEN-VALUE-" + "x" * 20
     # Every field gets the secret as a wrong type (a list holding it) or in an

@@ -27,7 +27,8 @@ async def existing(names: list[str]) -> set[str]:
     conn = await asyncpg.connect(server_url())
     try:
         rows = await conn.fetch(
-            "SELECT datname FROM pg_database WHERE datname = ANY($1)", names)
+            "SELECT datname FROM pg_database WHERE datname = ANY($1)", names
+        )
     finally:
         await conn.close()
     return {row["datname"] for row in rows}
@@ -52,7 +53,10 @@ async def test_databases_of_dead_processes_go_and_of_live_ones_stay(
         # This run's own databases (the template, this test's) are alive too.
         assert vde_db.name not in dropped
         assert await existing([dead, live, in_use, vde_db.name]) == {
-            live, in_use, vde_db.name}
+            live,
+            in_use,
+            vde_db.name,
+        }
     finally:
         await user.close()
         running.kill()

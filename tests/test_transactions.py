@@ -30,7 +30,10 @@ class Boom(Exception):
 
 async def add_tile(path: str, parent: int | None, item: int) -> int:
     tile = MapItem(
-        coord_user_id=1, path=path, ref_item=item, parent=parent,
+        coord_user_id=1,
+        path=path,
+        ref_item=item,
+        parent=parent,
         item_type=MapItemType.BASE if path else MapItemType.USER,
     )
     await tile.save()
@@ -65,8 +68,9 @@ async def test_piccolo_insert_move_and_version_roll_back_together(
             assert await append_version(tx, item.id, "New", "n") == 1
             # All three are one transaction: the helpers' connection sees the
             # Piccolo insert, and Piccolo sees the helpers' writes.
-            assert await tx.connection.fetchval(
-                "SELECT count(*) FROM vde_base_items") == 2
+            assert (
+                await tx.connection.fetchval("SELECT count(*) FROM vde_base_items") == 2
+            )
             assert await BaseItemVersion.count() == 1
             assert (await paths())[tiles["1,4"]] == "5,4"
             raise Boom
@@ -149,7 +153,8 @@ async def test_a_real_deadlock_ends_with_both_units_committed_once_each(
                 await both_hold_one.wait()  # now each waits for the other's row
             await tx.connection.execute(
                 "UPDATE vde_base_items SET content = content || $2 WHERE id = $1",
-                order[1], name,
+                order[1],
+                name,
             )
 
         await run_atomic(work, on_retry=retried.append)
@@ -170,8 +175,9 @@ async def test_a_constraint_violation_is_not_retried(vde_db: ScratchDatabase) ->
         calls += 1
         item = BaseItem(title="t", content="c")
         await item.save()
-        await BaseItemVersion.insert(BaseItemVersion(
-            base_item=item.id, title="t", content="c", version_number=0))
+        await BaseItemVersion.insert(
+            BaseItemVersion(base_item=item.id, title="t", content="c", version_number=0)
+        )
 
     with pytest.raises(asyncpg.CheckViolationError):
         await run_atomic(work)
@@ -222,7 +228,8 @@ async def test_a_failed_commit_leaves_no_open_transaction_and_no_lent_connection
     with pytest.raises(asyncpg.UniqueViolationError):
         async with atomic() as tx:
             await tx.connection.execute(
-                "SET CONSTRAINTS vde_map_items_coordinates_unique DEFERRED")
+                "SET CONSTRAINTS vde_map_items_coordinates_unique DEFERRED"
+            )
             await add_tile("3", tiles[""], (await BaseItem.select().first())["id"])
     assert engine.current_transaction.get() is None
     assert pool.get_idle_size() == idle
@@ -247,11 +254,15 @@ async def test_every_query_helper_takes_a_tx_a_connection_or_a_pool(
     from vde.mapping.models import BaseItemVersionRead, Tile
 
     await User.insert(User(id="u1", email="ada@example.com"))
-    await Session.insert(Session(id="s1", user="u1", token="t1",
-                                 expires_at=datetime(2030, 1, 1, tzinfo=UTC)))
+    await Session.insert(
+        Session(
+            id="s1", user="u1", token="t1", expires_at=datetime(2030, 1, 1, tzinfo=UTC)
+        )
+    )
     await ApiKey.insert(ApiKey(id="k1", user="u1", key="h1"))
-    await LlmJobResult.insert(LlmJobResult(id="r1", job_id="j1", user_id="u1",
-                                           status="pending"))
+    await LlmJobResult.insert(
+        LlmJobResult(id="r1", job_id="j1", user_id="u1", status="pending")
+    )
     item = (await BaseItem.select(BaseItem.id).first())["id"]
     await append_version(vde_db.engine.pool, item, "Ada", "c")
 

@@ -30,8 +30,14 @@ COMMANDS = sorted(
 def piccolo(url: str, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "DATABASE_URL": url, "PYTHONIOENCODING": "utf-8"}
     env.pop("PICCOLO_CONF", None)
-    return subprocess.Popen([str(PICCOLO), *args], cwd=REPO, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [str(PICCOLO), *args],
+        cwd=REPO,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def output(process: subprocess.Popen[str]) -> str:
@@ -61,8 +67,9 @@ def test_no_command_help_shows_a_return_argument(vde_db: ScratchDatabase) -> Non
         args = printed.split("Args\n----\n", 1)[1]
         assert not re.search(r"^return\b", args, re.MULTILINE), (name, printed)
         assert printed.lstrip().startswith(name), printed
-    assert "timeout [default=0]" in output(piccolo(vde_db.url, "vde", "migrate",
-                                                   "--help"))
+    assert "timeout [default=0]" in output(
+        piccolo(vde_db.url, "vde", "migrate", "--help")
+    )
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,13 @@ pytest-asyncio ones: mark tests ``@pytest.mark.asyncio`` or set
 a downstream project, and ``tests/test_readme_examples.py`` runs it.
 """
 
+try:
+    import pytest_asyncio  # noqa: F401
+except ImportError as missing:  # a project that installed only pytest
+    raise ImportError(
+        "vde.testing needs pytest-asyncio: pip install 'vde[testing]'"
+    ) from missing
+
 from vde.testing.fixtures import (
     ScratchDatabase,
     vde_conn,
