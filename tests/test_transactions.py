@@ -194,7 +194,7 @@ async def test_run_atomic_returns_the_result_and_checks_its_arguments(
     assert await run_atomic(work) == 42
     for attempts in (0, 1.5, True):
         with pytest.raises(InvalidArgumentError, match="attempts must be"):
-            await run_atomic(work, attempts=attempts)  # type: ignore[arg-type]
+            await run_atomic(work, attempts=attempts)
     async with atomic():
         with pytest.raises(VdeError, match="needs a transaction of its own"):
             await run_atomic(work)
@@ -292,3 +292,18 @@ async def test_every_query_helper_takes_a_tx_a_connection_or_a_pool(
             await read_all(conn)
         finally:
             await conn.close()
+
+
+async def test_a_helper_given_something_else_says_what_it_takes(
+    vde_db: ScratchDatabase, tiles: dict[str, int]
+) -> None:
+    from vde.database import connection_pool
+
+    async with connection_pool() as db:
+        with pytest.raises(
+            InvalidArgumentError, match=r"got PooledEngine \(pass its .pool\)"
+        ):
+            await tile_at(db, MapCoordinates.root(1))
+        with pytest.raises(InvalidArgumentError, match="got str"):
+            await move_subtree("conn", tiles["1"], MapCoordinates(1, 0, "5"))
+    assert (await paths())[tiles["1"]] == "1"

@@ -199,6 +199,7 @@ async def transaction_of(executor: Executor) -> AsyncIterator[asyncpg.Connection
     the block (a second transaction there would commit apart from it, and could
     wait forever on the block's own row locks).
     """
+    _check(executor)
     if isinstance(executor, asyncpg.Pool):
         joined = _open_transaction_on(executor)
         if joined is None:
@@ -218,6 +219,7 @@ async def connection_of(executor: Executor) -> AsyncIterator[asyncpg.Connection]
     A pool inside an :func:`atomic` block of its engine reads in the block, so
     the reads see the block's own writes.
     """
+    _check(executor)
     if isinstance(executor, asyncpg.Pool):
         joined = _open_transaction_on(executor)
         if joined is None:
@@ -226,6 +228,17 @@ async def connection_of(executor: Executor) -> AsyncIterator[asyncpg.Connection]
             return
         executor = joined
     yield executor.connection if isinstance(executor, Tx) else executor
+
+
+def _check(executor: object) -> None:
+    if not isinstance(
+        executor, Tx | asyncpg.Connection | PoolConnectionProxy | asyncpg.Pool
+    ):
+        hint = " (pass its .pool)" if hasattr(executor, "pool") else ""
+        raise InvalidArgumentError(
+            "a vde helper needs a Tx (from atomic()), an asyncpg connection or "
+            f"pool, got {type(executor).__name__}{hint}"
+        )
 
 
 def _open_transaction_on(pool: asyncpg.Pool) -> asyncpg.Connection | None:
