@@ -22,7 +22,7 @@ import asyncpg
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
-from vde.errors import EngineMismatchError, echo
+from vde.errors import EngineMismatchError, VdeError, echo
 
 #: The database that vde's tables live in on the embedded server.
 EMBEDDED_DATABASE = "vde"
@@ -69,7 +69,7 @@ def _ensure_database(server: Any, name: str) -> None:
     except subprocess.CalledProcessError:
         pass
     if "1 row" not in server.psql(exists + ";"):
-        raise RuntimeError(f"could not create database {name!r} on the embedded server")
+        raise VdeError(f"could not create database {name!r} on the embedded server")
 
 
 def database_url(data_dir: Path | None = None) -> str:
@@ -118,7 +118,7 @@ async def connection_pool(
     try:
         pool = engine.pool
         if pool is None:  # Piccolo's start_connection_pool always sets it
-            raise RuntimeError("the engine's pool did not start")
+            raise VdeError("the engine's pool did not start")
         yield PooledEngine(engine, pool)
     finally:
         await engine.close_connection_pool()
