@@ -307,3 +307,29 @@ async def test_a_helper_given_something_else_says_what_it_takes(
         with pytest.raises(InvalidArgumentError, match="got str"):
             await move_subtree("conn", tiles["1"], MapCoordinates(1, 0, "5"))
     assert (await paths())[tiles["1"]] == "1"
+
+
+async def test_a_serialization_failure_is_run_again_too(
+    vde_db: ScratchDatabase,
+) -> None:
+    """Write skew under SERIALIZABLE: each unit counts, then inserts."""
+    both_counted = asyncio.Barrier(2)
+    attempts = {"a": 0, "b": 0}
+    retried: list[Exception] = []
+
+    async def editor(name: str) -> None:
+        async def work(tx: Tx) -> None:
+            attempts[name] += 1
+            await tx.connection.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+            seen = await BaseItem.count()
+            if attempts[name] == 1:
+                await both_counted.wait()
+            await BaseItem.insert(BaseItem(title=f"{name} saw {seen}", content=""))
+
+        await run_atomic(work, on_retry=retried.append)
+
+    await asyncio.gather(editor("a"), editor("b"))
+    assert [type(error) for error in retried] == [asyncpg.SerializationError]
+    titles = await BaseItem.select(BaseItem.title).output(as_list=True)
+    # The unit run again saw the other's row: as if one ran after the other.
+    assert sorted(title.split()[-1] for title in titles) == ["0", "1"]
