@@ -18,4 +18,6 @@ setup(
         *(f"vde.{MIGRATIONS}.{app}" for app in find_packages(MIGRATIONS)),
     ],
     package_dir={f"vde.{MIGRATIONS}": MIGRATIONS},
+    # PEP 561: type checkers read vde's own annotations.
+    package_data={"vde": ["py.typed"]},
 )

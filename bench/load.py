@@ -12,7 +12,7 @@ meanwhile): the database must refuse those writes by a constraint or the tree
 rule (``UniqueViolationError``, ``ForeignKeyViolationError``,
 ``CheckViolationError``) or by vde's move helpers (``TreeError``: the tile
 or the new parent went away meanwhile), never with any other error. Writes run
-through ``vde.transactions.retry_transaction`` as repositories should, so a
+through ``vde.transactions.run_atomic`` as repositories should, so a
 deadlock victim (rolled back whole) runs again and is counted as retried, not as
 an error. Afterwards
 every map must still be a tree and every base item's versions must be 1..N
@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import asyncpg
+from piccolo.engine.postgres import PostgresEngine
 
 from vde.errors import TreeError
 from vde.mapping import queries
@@ -37,9 +38,10 @@ from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.invariants import tree_violations, version_gaps
 from vde.mapping.moves import move_subtree, swap_tiles
 from vde.mapping.versions import append_version
+from vde.ops.engine import use_engine
 from vde.ops.forwards import migrate
 from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
-from vde.transactions import retry_transaction
+from vde.transactions import Tx, run_atomic
 
 #: Refusals a racing client may get: the rule it broke is named, nothing is
 #: written. ``TreeError``: vde's move helpers found the tile or the target's
@@ -87,7 +89,7 @@ class Tally:
     #: (operation, "ErrorClass (constraint)") -> count
     refused: Counter[tuple[str, str]] = field(default_factory=Counter)
     failed: Counter[tuple[str, str]] = field(default_factory=Counter)
-    #: (operation, "ErrorClass") -> transactions run again by retry_transaction
+    #: (operation, "ErrorClass") -> units run again by run_atomic
     retried: Counter[tuple[str, str]] = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)
 
@@ -223,8 +225,8 @@ MIX: dict[str, int] = {
 }
 
 
-#: Writes run as repositories should run them: through ``retry_transaction``,
-#: which runs a deadlock victim's transaction again (it was rolled back whole).
+#: Writes run as repositories should run them: through ``run_atomic``, which
+#: runs a deadlock victim's unit again (it was rolled back whole).
 WRITES = {"insert_tile", "move_subtree", "swap_tiles", "delete_subtree",
           "append_version"}
 
@@ -240,9 +242,19 @@ async def _run_client(client: Client, deadline: float, tally: Tally) -> None:
         def count_retry(error: Exception, name: str = name) -> None:
             tally.retried[(name, type(error).__name__)] += 1
 
+        async def in_unit(
+            tx: Tx, operation: Callable[[], Awaitable[None]] = operation
+        ) -> None:
+            # The client's operation runs on the unit's connection.
+            own, client.conn = client.conn, tx.connection
+            try:
+                await operation()
+            finally:
+                client.conn = own
+
         try:
             if name in WRITES:
-                await retry_transaction(client.conn, operation, on_retry=count_retry)
+                await run_atomic(in_unit, on_retry=count_retry)
             else:
                 await operation()
         except EXPECTED as error:
@@ -266,13 +278,23 @@ async def run(
         connections = [await asyncpg.connect(url) for _ in range(clients)]
         tally = Tally()
         deadline = time.monotonic() + seconds
+        # The tables' engine, on a pool of one connection per client: each
+        # client's writes are units of work (run_atomic) on it.
+        engine = PostgresEngine(config={"dsn": url})
         try:
-            await asyncio.gather(
-                *(
-                    _run_client(Client(conn, items, seed, moves), deadline, tally)
-                    for seed, conn in enumerate(connections)
-                )
-            )
+            with use_engine(engine):
+                await engine.start_connection_pool(min_size=1, max_size=clients)
+                try:
+                    await asyncio.gather(
+                        *(
+                            _run_client(
+                                Client(conn, items, seed, moves), deadline, tally
+                            )
+                            for seed, conn in enumerate(connections)
+                        )
+                    )
+                finally:
+                    await engine.close_connection_pool()
         finally:
             for conn in connections:
                 await conn.close()

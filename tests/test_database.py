@@ -26,7 +26,7 @@ async def test_queries_inside_connection_pool_reuse_its_connection(vde_db):
     engine = make_engine(vde_db.url)
     with use_engine(engine):
         async with connection_pool(engine, min_size=1, max_size=1) as pooled:
-            assert pooled is engine and engine.pool is not None
+            assert pooled.engine is engine and pooled.pool is engine.pool is not None
             first = await backend()
             await User.insert(User(id="u1", email="ada@example.com"))
             assert await User.count() == 1
@@ -38,7 +38,7 @@ async def test_connection_pool_defaults_to_the_engine_of_piccolo_conf(vde_db):
     engine = make_engine(vde_db.url)
     with use_engine(engine):
         async with connection_pool(min_size=1, max_size=2) as pooled:
-            assert pooled is engine and engine.pool is not None
+            assert pooled.engine is engine and pooled.pool is engine.pool is not None
             assert User._meta.db is engine
         assert engine.pool is None
 

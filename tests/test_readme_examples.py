@@ -65,11 +65,14 @@ def test_downstream_project_with_the_readme_files_passes_its_test(tmp_path):
     (tmp_path / "conftest.py").write_text(example("downstream-conftest"))
     (tmp_path / "piccolo_conf.py").write_text(example("downstream-piccolo-conf"))
     (tmp_path / "test_content.py").write_text(example("downstream-test"))
-    (tmp_path / "pytest.ini").write_text("[pytest]\n")  # no config from above
+    # The README's settings, and nothing from this repository's configuration.
+    (tmp_path / "pytest.ini").write_text(example("downstream-pytest-ini"))
 
     output = run(
-        ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore"],
+        # Warnings as errors: pytest-asyncio's loop-scope warnings included.
+        ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"],
         cwd=tmp_path,
         env=subprocess_env(),
     )
     assert "1 passed" in output
+    assert "warning" not in output.lower()

@@ -1,28 +1,112 @@
-from piccolo.columns import Integer, Serial, Text
-from piccolo.table import Table
+"""Every row model is a class written in the source, in step with its table.
 
-from vde.row_models import read_model, secret_columns, write_model
+``model_drift`` compares a model with the columns of its table: names, the
+database name as alias, type, nullability, default, and no secret in a read
+model. The last tests prove it catches a column added to a table only.
+"""
+
+from __future__ import annotations
+
+import pydantic
+import pytest
+from piccolo.columns import Integer, Text
+
+from vde.auth import models as auth_models
+from vde.llm import models as llm_models
+from vde.mapping import models as mapping_models
+from vde.mapping.models import BaseItemVersionRead, MapItemRead, Tile
+from vde.registry import vde_tables
+from vde.row_models import model_drift
+
+MODULES = [auth_models, mapping_models, llm_models]
+MODELS = [
+    (table, kind, getattr(module, f"{table.__name__}{kind.title()}"))
+    for table in vde_tables()
+    for module in MODULES
+    if hasattr(module, f"{table.__name__}Read")
+    for kind in ("read", "write")
+]
 
 
-def make_table() -> type[Table]:
-    class Gadget(Table, tablename="vde_test_gadgets"):
-        id = Serial(primary_key=True)
-        label = Text(default=None)
-        pin = Text(default=None, secret=True)
-        recovery_code = Text(null=True, default=None, secret=True)
-        uses = Integer(default=3)
-
-    return Gadget
+def test_every_table_has_a_read_and_a_write_model_written_as_a_class():
+    assert len(vde_tables()) == 10
+    assert len(MODELS) == 20
+    for table, _, model in MODELS:
+        # A class statement in the app's models module, not built at run time.
+        assert model.__module__ == f"vde.{table.__module__.split('.')[1]}.models"
+        assert model.__qualname__ == model.__name__
 
 
-def test_a_new_secret_column_is_left_out_of_the_read_model_without_a_list():
-    gadget = make_table()
-    assert {c._meta.name for c in secret_columns(gadget)} == {"pin", "recovery_code"}
-    assert set(read_model(gadget, "GadgetRead").model_fields) == {"id", "label", "uses"}
+@pytest.mark.parametrize(
+    ("table", "kind", "model"), MODELS, ids=[m.__name__ for _, _, m in MODELS]
+)
+def test_model_is_in_step_with_its_table(table, kind, model):
+    assert model_drift(table, model, kind) == []
 
 
-def test_write_model_takes_secrets_and_defaults_but_not_the_identity():
-    model = write_model(make_table(), "GadgetWrite")
-    assert set(model.model_fields) == {"label", "pin", "recovery_code", "uses"}
-    assert model(label="x", pin="1234").model_dump() == {
-        "label": "x", "pin": "1234", "recovery_code": None, "uses": 3}
+def test_tile_and_version_rows_extend_the_table_models():
+    assert set(Tile.model_fields) == set(MapItemRead.model_fields) | {
+        "title",
+        "content",
+        "preview",
+        "link",
+    }
+    assert BaseItemVersionRead.model_fields["base_item"].alias == "base_item_id"
+
+
+def test_a_column_added_to_a_table_and_not_to_its_model_fails(monkeypatch):
+    from vde.mapping.tables import BaseItem
+
+    class GrownBaseItem(BaseItem, tablename="vde_base_items"):
+        summary = Text(null=True, default=None)
+        weight = Integer(default=3)
+
+    drift = model_drift(GrownBaseItem, mapping_models.BaseItemRead, "read")
+    assert drift == [
+        "BaseItemRead lacks field 'summary' for column vde_base_items.summary",
+        "BaseItemRead lacks field 'weight' for column vde_base_items.weight",
+    ]
+    assert len(model_drift(GrownBaseItem, mapping_models.BaseItemWrite, "write")) == 2
+
+
+def test_a_changed_type_nullability_default_or_a_secret_is_named():
+    from vde.auth.tables import Session
+
+    class WrongSessionRead(auth_models.SessionRead):
+        expires_at: str  # type: ignore[assignment]
+        ip_address: str = "x"  # type: ignore[assignment]
+        token: str = ""
+
+    assert sorted(model_drift(Session, WrongSessionRead, "read")) == [
+        "WrongSessionRead has field 'token': a secret column",
+        "WrongSessionRead.expires_at is <class 'str'>, the column needs "
+        "<class 'datetime.datetime'>",
+        "WrongSessionRead.ip_address defaults to 'x', the column to None",
+        "WrongSessionRead.ip_address is <class 'str'>, the column needs str | None",
+    ]
+
+    class ApiKeyWriteWithoutDefault(auth_models.ApiKeyWrite):
+        rate_limit_max: int  # type: ignore[misc]
+
+    from vde.auth.tables import ApiKey
+
+    assert model_drift(ApiKey, ApiKeyWriteWithoutDefault, "write") == [
+        "ApiKeyWriteWithoutDefault.rate_limit_max defaults to Ellipsis, "
+        "the column to 10"
+    ]
+
+
+@pytest.mark.parametrize(
+    "model", [m for _, _, m in MODELS], ids=[m.__name__ for _, _, m in MODELS]
+)
+def test_no_validation_error_repeats_its_input(model):
+    secret = "SECRET-TOKEN-VALUE-" + "x" * 20
+    # Every field gets the secret as a wrong type (a list holding it) or in an
+    # unknown key: the error names the fields, never the value.
+    values = {name: [secret] for name in model.model_fields}
+    values["not_a_field"] = secret
+    with pytest.raises(pydantic.ValidationError) as error:
+        model.model_validate(values)
+    assert secret not in str(error.value)
+    assert secret not in repr(error.value)
+    assert secret not in str(error.value.errors(include_input=False))

@@ -91,6 +91,16 @@ def test_wheel_carries_the_migrations_and_no_top_level_modules(wheel: Path) -> N
         assert sorted(Path(n).name for n in shipped) == sorted(p.name for p in in_repo)
     top_level = {n.split("/")[0] for n in names}
     assert top_level == {"vde", wheel.name.split("-py3")[0] + ".dist-info"}
+    assert "vde/py.typed" in names  # PEP 561: type checkers see vde's types
+    (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+    requires = zipfile.ZipFile(wheel).read(metadata).decode().splitlines()
+    # vde[testing] brings what the pytest plugin imports.
+    for package in ("pytest", "pytest-asyncio"):
+        assert any(
+            line.startswith(f"Requires-Dist: {package}>=")
+            and line.endswith('extra == "testing"')
+            for line in requires
+        ), package
 
 
 async def test_forwards_all_from_the_installed_wheel_builds_the_whole_schema(

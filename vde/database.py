@@ -12,14 +12,17 @@ import contextlib
 import functools
 import os
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
 from vde import embedded_server as embedded_server_module
-from vde.embedded_server import EmbeddedServer
+from vde.embedded_server import EmbeddedServer, EmbeddedServerError
+from vde.errors import EngineMismatchError, VdeError, echo
 
 #: The database that vde's tables live in on the embedded server.
 EMBEDDED_DATABASE = "vde"
@@ -56,10 +59,10 @@ def _ensure_database(server: EmbeddedServer, name: str) -> None:
     exists = f"SELECT 1 FROM pg_database WHERE datname = '{name}'"
     if server.psql(exists).strip() == "1":
         return
-    with contextlib.suppress(RuntimeError):
+    with contextlib.suppress(EmbeddedServerError):
         server.psql(f'CREATE DATABASE "{name}"')
     if server.psql(exists).strip() != "1":
-        raise RuntimeError(f"could not create database {name!r} on the embedded server")
+        raise VdeError(f"could not create database {name!r} on the embedded server")
 
 
 def database_url(data_dir: Path | None = None) -> str:
@@ -78,25 +81,38 @@ def make_engine(url: str | None = None, **config: Any) -> PostgresEngine:
     return PostgresEngine(config={"dsn": url or database_url(), **config})
 
 
+@dataclass(frozen=True)
+class PooledEngine:
+    """An engine with its running pool: ``pool`` is never None inside the block."""
+
+    engine: PostgresEngine
+    pool: asyncpg.Pool
+
+
 @contextlib.asynccontextmanager
 async def connection_pool(
     engine: PostgresEngine | None = None, **pool_kwargs: Any
-) -> AsyncIterator[PostgresEngine]:
+) -> AsyncIterator[PooledEngine]:
     """Run the block's Piccolo queries on a pool of reused connections.
 
     Without a pool Piccolo opens and closes a new connection for every query
     (see BENCHMARKS.md for the cost). ``engine`` defaults to ``piccolo_conf.DB``,
     the engine the tables use; ``pool_kwargs`` go to ``asyncpg.create_pool``
     (``min_size``, ``max_size``, ...). An engine whose pool is already running
-    (a web app's, or ``vde.testing``'s) is used as it is and left open.
+    (a web app's, or ``vde.testing``'s) is used as it is and left open. The
+    block gets a :class:`PooledEngine`: ``db.pool`` for vde's query helpers
+    outside a unit of work, ``db.engine`` for Piccolo.
     """
     engine = engine or _configured_engine()
     if engine.pool is not None:
-        yield engine
+        yield PooledEngine(engine, engine.pool)
         return
     await engine.start_connection_pool(**pool_kwargs)
     try:
-        yield engine
+        pool = engine.pool
+        if pool is None:  # Piccolo's start_connection_pool always sets it
+            raise VdeError("the engine's pool did not start")
+        yield PooledEngine(engine, pool)
     finally:
         await engine.close_connection_pool()
 
@@ -104,8 +120,8 @@ async def connection_pool(
 def _configured_engine() -> PostgresEngine:
     engine = engine_finder()
     if not isinstance(engine, PostgresEngine):
-        raise RuntimeError(
+        raise EngineMismatchError(
             "connection_pool() needs a PostgresEngine: pass engine= or set DB in "
-            f"piccolo_conf (found {engine!r})"
+            f"piccolo_conf (found {echo(engine)})"
         )
     return engine

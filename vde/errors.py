@@ -24,6 +24,23 @@ class VdeError(Exception):
     """Base of every error vde's helpers raise."""
 
 
+class InvalidArgumentError(VdeError, ValueError):
+    """An argument a helper cannot use (a negative limit, a wrong type); nothing ran.
+
+    Also a ``ValueError``, so code that catches bad values the Python way works.
+    """
+
+
+class InvalidCoordinatesError(InvalidArgumentError):
+    """Coordinates the database would refuse: a path too long or malformed, an
+    owner or group id outside PostgreSQL's integer range."""
+
+
+class EngineMismatchError(VdeError):
+    """A unit of work (or a pool) was asked for on an engine vde cannot use:
+    not the one the tables run on, or not a PostgreSQL engine."""
+
+
 class TreeError(VdeError):
     """A map operation that would break the tree; nothing was written."""
 
@@ -33,11 +50,14 @@ class TileNotFoundError(TreeError):
 
 
 class TargetOccupiedError(TreeError):
-    """The target coordinates already hold a tile."""
+    """The target coordinates already hold a tile (the message names them)."""
 
 
 class TargetTooDeepError(TreeError):
-    """The target path would be longer than a path may be (255 characters)."""
+    """A tile of the moved or copied subtree would get a path over 255 characters.
+
+    Found from the locked subtree before the statement that would write it.
+    """
 
 
 class InvalidMoveError(TreeError):

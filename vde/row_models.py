@@ -1,43 +1,89 @@
-"""Pydantic models of vde's rows, derived from the tables so that they cannot drift.
+"""What vde's row models share, and the check that keeps them in step with the tables.
 
-Piccolo's ``create_pydantic_model`` keeps secret columns and makes every field
-optional (``Column._meta.required`` is off unless a table sets it). vde's models
-tighten that from the tables themselves:
+The models themselves are classes written out in ``vde.<app>.models``, so a type
+checker sees every field (``UserRead(...).emial`` is an error, not ``Any``). Each
+app has two per table:
 
-* A **read model** is one full row as ``Table.select()`` returns it, minus every
-  column marked ``secret=True`` (found from ``_meta.secret``, so a new secret
-  column is dropped without anyone editing a list). Non-null columns are
-  required, nullable ones default to ``None``; unknown keys, such as the secrets
-  in a plain ``select()`` row, are ignored. Read models are frozen.
-* A **write model** is what a caller provides to insert a row: the text id of an
-  identity-layer row (the auth layer chooses it) but not an integer identity id
-  (the database numbers it), never ``created_at``/``updated_at`` (the database
-  stamps them), secrets included (a session needs its token). A column without a
-  database default is required, one with a default takes that default, a
-  nullable one defaults to ``None``; so ``Table(**model.model_dump())`` inserts.
+* a **read model** (``<Table>Read``) is one full row as ``Table.select()`` or
+  vde's queries return it, minus every column marked ``secret=True``. Non-null
+  columns are required, nullable ones default to ``None``; unknown keys (such
+  as the secrets of a plain ``select()`` row) are ignored; it is frozen.
+* a **write model** (``<Table>Write``) is what a caller provides to insert a
+  row: the text id of an auth row (the auth layer chooses it) but no integer
+  identity id, never ``created_at``/``updated_at`` (the database stamps them),
+  secrets included (a session needs its token). A column without a database
+  default is required, one with a default takes it, a nullable one defaults to
+  ``None``; so ``Table(**model.model_dump())`` inserts.
 
-Columns with ``choices=<Enum>`` are typed by the enum. Fields are named after
-the Python attributes (``user``, ``ref_item``); a foreign key whose database
-name differs also accepts that name (``user_id``) as an alias, which is how
-``select()`` rows name it.
+Fields are named after the Python attributes (``user``, ``ref_item``); a foreign
+key whose database name differs also accepts that name (``user_id``), which is
+how SQL rows name it. Both kinds hide their input in validation errors: a
+password or token passed in the wrong place must not end up in a log.
+
+:func:`model_drift` compares a model with its table (tests/test_row_models.py
+runs it for all twenty): a column added to a table and not to its model, a
+changed type, nullability or default, a secret in a read model, all fail there.
 """
 
 from __future__ import annotations
 
+import datetime
+import json
+import types
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import pydantic
-from piccolo.columns import JSON, JSONB, Column, Serial
+from piccolo.columns import (
+    JSON,
+    JSONB,
+    BigInt,
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    Serial,
+    SmallInt,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.table import Table
-from piccolo.utils.pydantic import create_pydantic_model, get_pydantic_value_type
-from pydantic.fields import FieldInfo
 
 #: Stamped by the database (``DEFAULT now()``), never provided by a caller.
 MANAGED_COLUMNS = frozenset({"created_at", "updated_at"})
 
-READ_CONFIG = pydantic.ConfigDict(populate_by_name=True, frozen=True, extra="ignore")
-_WRITE_CONFIG = pydantic.ConfigDict(populate_by_name=True, extra="forbid")
+#: Read models: frozen, take SQL rows (``user_id``) and Piccolo rows (``user``)
+#: alike, ignore unknown keys (a plain ``select()`` row's secrets), and never
+#: repeat their input in an error.
+READ_CONFIG = pydantic.ConfigDict(
+    populate_by_name=True, frozen=True, extra="ignore", hide_input_in_errors=True
+)
+#: Write models: an unknown key (a typo, a timestamp) is an error; secrets they
+#: carry never show in an error either.
+WRITE_CONFIG = pydantic.ConfigDict(
+    populate_by_name=True, extra="forbid", hide_input_in_errors=True
+)
+
+
+def _json_text_to_value(value: Any) -> Any:
+    """jsonb arrives as text from ``select()`` and asyncpg; a parsed value passes."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _check_json_text(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ValueError("not valid JSON text") from error
+    return value
+
+
+#: A jsonb column in a read model: the parsed value.
+JsonValue = Annotated[Any, pydantic.BeforeValidator(_json_text_to_value)]
+#: A jsonb column in a write model: JSON text, checked to parse (Piccolo stores it).
+JsonText = Annotated[str, pydantic.AfterValidator(_check_json_text)]
 
 
 def secret_columns(table: type[Table]) -> tuple[Column, ...]:
@@ -45,83 +91,123 @@ def secret_columns(table: type[Table]) -> tuple[Column, ...]:
     return tuple(column for column in table._meta.columns if column._meta.secret)
 
 
-def read_model(table: type[Table], name: str) -> type[pydantic.BaseModel]:
-    """A frozen model of one row of ``table`` without its secret columns."""
-    base = create_pydantic_model(
-        table,
-        include_default_columns=True,
-        exclude_columns=secret_columns(table),
-        model_name=name,
-        deserialize_json=True,
-        pydantic_config=READ_CONFIG,
-    )
-    fields = {
-        field_name: _field(column, field, default=None if column._meta.null else ...)
-        for field_name, field in base.model_fields.items()
-        if not _is_json(column := table._meta.get_column_by_name(field_name))
-    }
-    return _subclass(base, name, fields)
+def read_columns(table: type[Table]) -> list[Column]:
+    """The columns a read model of ``table`` holds: all but the secret ones."""
+    return [column for column in table._meta.columns if not column._meta.secret]
 
 
-def write_model(table: type[Table], name: str) -> type[pydantic.BaseModel]:
-    """A model of what a caller provides to insert a row into ``table``."""
-    excluded = [
+def write_columns(table: type[Table]) -> list[Column]:
+    """The columns a write model holds: no identity id, no managed timestamp."""
+    return [
         column
         for column in table._meta.columns
-        if column._meta.name in MANAGED_COLUMNS or isinstance(column, Serial)
+        if column._meta.name not in MANAGED_COLUMNS and not isinstance(column, Serial)
     ]
-    base = create_pydantic_model(
-        table,
-        include_default_columns=True,
-        exclude_columns=tuple(excluded),
-        model_name=name,
-        pydantic_config=_WRITE_CONFIG,
-    )
-    fields = {
-        field_name: _field(column, field, default=_write_default(column))
-        for field_name, field in base.model_fields.items()
-        if not _is_json(column := table._meta.get_column_by_name(field_name))
-    }
-    return _subclass(base, name, fields)
 
 
-def _write_default(column: Column) -> Any:
-    """``...`` (required) unless the column is nullable or has a static default."""
+def python_type(column: Column, kind: Literal["read", "write"]) -> Any:
+    """The type a model field of ``column`` has, before nullability."""
+    choices = column._meta.choices
+    if isinstance(choices, type) and issubclass(choices, Enum):
+        return choices
+    if isinstance(column, ForeignKey):
+        target = column._foreign_key_meta.resolved_references
+        return python_type(target._meta.primary_key, kind)
+    if isinstance(column, (JSON, JSONB)):
+        return Any if kind == "read" else str
+    for column_class, value_type in _TYPES:
+        if isinstance(column, column_class):
+            return value_type
+    raise TypeError(f"no Python type known for {type(column).__name__} columns")
+
+
+_TYPES: list[tuple[type[Column], type]] = [
+    (Serial, int),
+    (BigInt, int),
+    (SmallInt, int),
+    (Integer, int),
+    (Boolean, bool),
+    (Timestamptz, datetime.datetime),
+    (Varchar, str),
+    (Text, str),
+]
+
+
+def model_drift(
+    table: type[Table], model: type[pydantic.BaseModel], kind: Literal["read", "write"]
+) -> list[str]:
+    """How ``model`` differs from what the columns of ``table`` ask; [] if in step.
+
+    Checks the field names (and the database name as alias), each type,
+    nullability and default, and that a read model holds no secret column.
+    """
+    columns = read_columns(table) if kind == "read" else write_columns(table)
+    expected = {column._meta.name: column for column in columns}
+    fields = model.model_fields
+    problems = [
+        f"{model.__name__} lacks field {name!r} for column "
+        f"{table._meta.tablename}.{column._meta.db_column_name}"
+        for name, column in expected.items()
+        if name not in fields
+    ]
+    secrets = {column._meta.name for column in secret_columns(table)}
+    for name in fields.keys() - expected.keys():
+        why = "a secret column" if name in secrets else "no such column"
+        problems.append(f"{model.__name__} has field {name!r}: {why}")
+    for name in expected.keys() & fields.keys():
+        problems += _field_drift(model.__name__, expected[name], fields[name], kind)
+    return problems
+
+
+def _field_drift(
+    model_name: str,
+    column: Column,
+    field: pydantic.fields.FieldInfo,
+    kind: Literal["read", "write"],
+) -> list[str]:
+    where = f"{model_name}.{column._meta.name}"
+    problems = []
+    value_type = python_type(column, kind)
+    want = value_type | None if column._meta.null else value_type
+    if value_type is Any:
+        want = Any
+    if not _same_type(field.annotation, want):
+        problems.append(f"{where} is {field.annotation}, the column needs {want}")
+    db_name = column._meta.db_column_name
+    if db_name != column._meta.name and field.alias != db_name:
+        problems.append(f"{where} must accept {db_name!r} (alias)")
+    default = _expected_default(column, kind)
+    actual = ... if field.is_required() else field.default
+    if actual != default or type(actual) is not type(default):
+        problems.append(f"{where} defaults to {actual!r}, the column to {default!r}")
+    return problems
+
+
+def _expected_default(column: Column, kind: Literal["read", "write"]) -> Any:
+    """``...`` (required), else the value a model field must default to."""
     if column._meta.null:
         return None
     default = column.default
-    if default is None or callable(default):
+    if kind == "read" or default is None or callable(default):
         return ...
-    return default
+    return default.value if isinstance(default, Enum) else default
 
 
-def _is_json(column: Column) -> bool:
-    # Piccolo's own JSON fields (and their validators) are kept as they are.
-    return isinstance(column, (JSON, JSONB))
+def _same_type(actual: Any, want: Any) -> bool:
+    """Equal types, ``X | None`` and ``Optional[X]`` alike, validators ignored."""
+    actual, want = _bare(actual), _bare(want)
+    if actual == want:
+        return True
+    unions = (Union, types.UnionType)
+    if get_origin(actual) in unions and get_origin(want) in unions:
+        return {_bare(arg) for arg in get_args(actual)} == {
+            _bare(arg) for arg in get_args(want)
+        }
+    return False
 
 
-def _field(column: Column, piccolo_field: FieldInfo, default: Any) -> tuple[Any, Any]:
-    """``(annotation, Field)`` for ``column``, keeping Piccolo's alias and metadata."""
-    choices = column._meta.choices
-    value_type: Any = (
-        choices
-        if isinstance(choices, type) and issubclass(choices, Enum)
-        else get_pydantic_value_type(column)
-    )
-    annotation = value_type | None if column._meta.null else value_type
-    field = pydantic.Field(
-        default,
-        alias=piccolo_field.alias,
-        json_schema_extra=piccolo_field.json_schema_extra,
-    )
-    return annotation, field
-
-
-def _subclass(
-    base: type[pydantic.BaseModel], name: str, fields: dict[str, tuple[Any, Any]]
-) -> type[pydantic.BaseModel]:
-    model: type[pydantic.BaseModel] = pydantic.create_model(  # type: ignore[call-overload]
-        name, __base__=base, **fields
-    )
-    model.__qualname__ = name
-    return model
+def _bare(annotation: Any) -> Any:
+    """``Annotated[X, ...]`` -> ``X``."""
+    if get_origin(annotation) is Annotated:
+        return get_args(annotation)[0]
+    return annotation

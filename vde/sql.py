@@ -1,4 +1,4 @@
-"""What vde's raw-SQL query helpers share: the connection they take, their columns.
+"""What vde's raw-SQL query helpers share: their select lists.
 
 The helpers in ``vde.<app>.queries`` are plain SQL run through asyncpg, because
 repositories use asyncpg's prepared statements (and PostgreSQL's generic plans)
@@ -8,21 +8,7 @@ table is returned too, and a column marked ``secret=True`` never is.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
 from piccolo.table import Table
-
-
-class Connection(Protocol):
-    """An asyncpg ``Connection``, ``Pool`` or pooled connection: all fetch alike.
-
-    asyncpg prepares each statement once per connection and caches it, so these
-    helpers' SQL is written to plan well as a generic plan too.
-    """
-
-    async def fetch(self, query: str, *args: Any) -> list[Any]: ...
-
-    async def fetchrow(self, query: str, *args: Any) -> Any | None: ...
 
 
 def public_columns(table: type[Table], alias: str | None = None) -> list[str]:

@@ -6,8 +6,13 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from vde.auth import queries
+from tests.typed_rows import by_column
+from vde.auth import queries as typed_queries
+from vde.auth.models import ApiKeyRead, SessionRead
 from vde.testing.plans import explain, indexes_used, loaded_database, nodes, seq_scanned
+
+#: The helpers' typed rows, checked, then read as dicts by column name.
+queries = by_column(typed_queries, ApiKeyRead, SessionRead)
 
 LATER = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
 EARLIER = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)

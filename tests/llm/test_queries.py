@@ -7,8 +7,13 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from vde.llm import queries
+from tests.typed_rows import by_column
+from vde.llm import queries as typed_queries
+from vde.llm.models import LlmJobResultRead
 from vde.testing.plans import explain, indexes_used, loaded_database, nodes, seq_scanned
+
+#: The helpers' typed rows, checked, then read as dicts by column name.
+queries = by_column(typed_queries, LlmJobResultRead)
 
 T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
@@ -67,7 +72,7 @@ async def test_jobs_of_a_user_are_newest_first(vde_conn, jobs):
         "job_id": "a",
         "user_id": "u1",
         "status": "completed",
-        "request": '{"prompt": "hi"}',
+        "request": {"prompt": "hi"},  # parsed by LlmJobResultRead
         "response": None,
         "error": None,
         "created_at": T0 + datetime.timedelta(minutes=1),

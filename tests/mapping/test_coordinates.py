@@ -5,6 +5,7 @@ import dataclasses
 import asyncpg
 import pytest
 
+from vde.errors import InvalidCoordinatesError, VdeError
 from vde.mapping.coordinates import (
     MAX_DEPTH,
     MAX_PATH_LENGTH,
@@ -224,3 +225,24 @@ def _python_accepts(path: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def test_a_long_path_is_refused_for_its_length_before_its_pattern():
+    """A 10,000-character path of junk: "too long", and the message stays short."""
+    junk = "x" * 10_000
+    with pytest.raises(InvalidCoordinatesError, match="10000 characters long") as error:
+        MapCoordinates(1, 0, junk)
+    assert "x" * 100 not in str(error.value)
+    assert isinstance(error.value, VdeError) and isinstance(error.value, ValueError)
+
+
+def test_bad_input_echoed_in_a_message_is_cut_to_about_80_characters():
+    bad = "1," + "9" * 200  # short enough to reach the pattern check
+    with pytest.raises(InvalidCoordinatesError) as error:
+        MapCoordinates(1, 0, bad)
+    message = str(error.value)
+    assert "…" in message and "(202 characters)" in message
+    assert len(message) < 2 * 80 + 100
+    with pytest.raises(InvalidCoordinatesError) as error:
+        MapCoordinates("9" * 500, 0, "")  # type: ignore[arg-type]
+    assert len(str(error.value)) < 150

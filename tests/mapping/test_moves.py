@@ -12,8 +12,8 @@ import asyncpg
 import pytest
 from asyncpg.exceptions import UniqueViolationError
 
-from vde.errors import TreeError
-from vde.mapping.coordinates import MapCoordinates
+from vde.errors import TargetOccupiedError, TargetTooDeepError, TreeError
+from vde.mapping.coordinates import MAX_DEPTH, MapCoordinates
 from vde.mapping.invariants import tree_violations
 from vde.mapping.moves import copy_subtree, move_subtree, swap_tiles
 
@@ -178,17 +178,40 @@ async def test_roots_and_nested_tiles_do_not_move_or_swap(
         await swap_tiles(vde_conn, big[0]["id"], big[5]["id"])
 
 
-async def test_move_onto_a_taken_slot_is_refused_by_the_coordinates_rule(
+async def test_move_or_copy_onto_a_taken_slot_names_the_coordinates(
     big: list[Row], home: Any, add_tile: Any, vde_conn: asyncpg.Connection,
-    rejects: Any,
 ) -> None:
     await add_tile(home.root, 4)
+    before = await places(vde_conn)
+    for helper in (move_subtree, copy_subtree):
+        with pytest.raises(
+            TargetOccupiedError,
+            match=r"MapCoordinates\(user_id=1, group_id=0, path='4'\) already holds",
+        ) as error:
+            await helper(vde_conn, big[0]["id"], MapCoordinates(1, 0, "4"))
+        # The coordinates rule refused it; vde says so by meaning.
+        assert isinstance(error.value.__cause__, UniqueViolationError)
+        assert error.value.__cause__.constraint_name == (
+            "vde_map_items_coordinates_unique")
+        assert await places(vde_conn) == before
 
-    async def move() -> None:
-        await move_subtree(vde_conn, big[0]["id"], MapCoordinates(1, 0, "4"))
 
-    await rejects(move, error=UniqueViolationError,
-                  constraint="vde_map_items_coordinates_unique", tables=TILES)
+async def test_a_subtree_that_would_not_fit_below_the_target_is_refused(
+    big: list[Row], home: Any, add_tile: Any, vde_conn: asyncpg.Connection,
+) -> None:
+    """The deepest moved tile would get a path over 255 characters."""
+    deepest = home.root
+    for _ in range(MAX_DEPTH - 1):  # a chain of centre tiles down to depth 127
+        deepest = await add_tile(deepest, 0)
+    target = MapCoordinates(1, 0, deepest["path"]).child(0)  # 255 characters
+    before = await places(vde_conn)
+    for helper in (move_subtree, copy_subtree):
+        with pytest.raises(TargetTooDeepError, match="limit is 255"):
+            await helper(vde_conn, big[0]["id"], target)
+        assert await places(vde_conn) == before
+    with pytest.raises(TargetTooDeepError):
+        await swap_tiles(vde_conn, big[0]["id"], deepest["id"])
+    assert await places(vde_conn) == before
 
 
 async def test_copy_subtree_copies_level_by_level(

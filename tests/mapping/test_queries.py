@@ -5,9 +5,14 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from vde.mapping import queries
+from tests.typed_rows import by_column
+from vde.mapping import queries as typed_queries
 from vde.mapping.coordinates import MapCoordinates
+from vde.mapping.models import BaseItemVersionRead, Tile
 from vde.testing.plans import explain, indexes_used, loaded_database, nodes, seq_scanned
+
+#: The helpers' typed rows, checked, then read as dicts by column name.
+queries = by_column(typed_queries, Tile, BaseItemVersionRead)
 
 TILE_COLUMNS = [
     "id",

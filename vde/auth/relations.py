@@ -15,16 +15,16 @@ from piccolo.query.methods.select import Select
 from vde.auth.tables import Account, ApiKey, Session
 
 
-def accounts_of(user_id: str) -> Select:
+def accounts_of(user_id: str) -> Select[Account]:
     """The user's sign-in methods, without passwords or provider tokens."""
     return Account.select(exclude_secrets=True).where(Account.user == user_id)
 
 
-def sessions_of(user_id: str) -> Select:
+def sessions_of(user_id: str) -> Select[Session]:
     """The user's sessions, without their tokens."""
     return Session.select(exclude_secrets=True).where(Session.user == user_id)
 
 
-def api_keys_of(user_id: str) -> Select:
+def api_keys_of(user_id: str) -> Select[ApiKey]:
     """The user's API keys, without their hashes."""
     return ApiKey.select(exclude_secrets=True).where(ApiKey.user == user_id)

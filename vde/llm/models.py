@@ -1,14 +1,43 @@
 """Typed rows of the llm app: ``LlmJobResultRead`` and ``LlmJobResultWrite``.
 
-The read model parses ``request``/``response`` (``select()`` returns jsonb as
-text); the write model takes them as JSON text, as Piccolo's model does. See
-:mod:`vde.row_models` for what each kind requires.
+The read model parses ``request``/``response`` (``select()`` and asyncpg return
+jsonb as text); the write model takes them as JSON text, as Piccolo stores it.
+See :mod:`vde.row_models` for what each kind requires.
 """
 
 from __future__ import annotations
 
-from vde.llm.tables import LlmJobResult
-from vde.row_models import read_model, write_model
+from datetime import datetime
 
-LlmJobResultRead = read_model(LlmJobResult, "LlmJobResultRead")
-LlmJobResultWrite = write_model(LlmJobResult, "LlmJobResultWrite")
+import pydantic
+
+from vde.llm.job_status import JobStatus
+from vde.row_models import READ_CONFIG, WRITE_CONFIG, JsonText, JsonValue
+
+
+class LlmJobResultRead(pydantic.BaseModel):
+    """The request, state and outcome of one background LLM job."""
+
+    model_config = READ_CONFIG
+
+    id: str
+    job_id: str
+    user_id: str
+    status: JobStatus
+    request: JsonValue = None
+    response: JsonValue = None
+    error: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class LlmJobResultWrite(pydantic.BaseModel):
+    model_config = WRITE_CONFIG
+
+    id: str
+    job_id: str
+    user_id: str
+    status: JobStatus
+    request: JsonText | None = None
+    response: JsonText | None = None
+    error: str | None = None

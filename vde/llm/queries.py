@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import asyncpg
-
+from vde.errors import InvalidArgumentError, echo
+from vde.llm.models import LlmJobResultRead
 from vde.llm.tables import LlmJobResult
-from vde.sql import Connection, select_list
+from vde.sql import select_list
+from vde.transactions import Executor, connection_of
 
 #: Read backwards along vde_llm_job_results_user_created; the id breaks ties
 #: between jobs created in one transaction (same ``now()``).
@@ -16,9 +17,14 @@ JOBS_OF_USER_SQL = (
 
 
 async def jobs_of_user(
-    conn: Connection, user_id: str, *, limit: int | None = None
-) -> list[asyncpg.Record]:
-    """``user_id``'s jobs, newest first; at most ``limit`` of them (None: all)."""
+    executor: Executor, user_id: str, *, limit: int | None = None
+) -> list[LlmJobResultRead]:
+    """``user_id``'s jobs, newest first; at most ``limit`` of them (None: all).
+
+    ``executor`` is a ``Tx``, a connection or a pool (``vde.transactions``).
+    """
     if limit is not None and (not isinstance(limit, int) or limit < 0):
-        raise ValueError(f"limit must be an integer >= 0, got {limit!r}")
-    return await conn.fetch(JOBS_OF_USER_SQL, user_id, limit)
+        raise InvalidArgumentError(f"limit must be an integer >= 0, got {echo(limit)}")
+    async with connection_of(executor) as conn:
+        rows = await conn.fetch(JOBS_OF_USER_SQL, user_id, limit)
+    return [LlmJobResultRead.model_validate(dict(row)) for row in rows]

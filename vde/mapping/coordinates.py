@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from vde.errors import InvalidArgumentError, InvalidCoordinatesError, echo
 from vde.mapping.tables import PATH_PATTERN, MapItem
 
 #: ``fullmatch``, not ``match``: Python's ``$`` also matches before a final
@@ -49,7 +50,9 @@ def format_path(directions: Iterable[int]) -> str:
     steps = []
     for step in directions:
         if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= 6:
-            raise ValueError(f"direction must be an integer 0-6, got {step!r}")
+            raise InvalidCoordinatesError(
+                f"direction must be an integer 0-6, got {echo(step)}"
+            )
         steps.append(str(int(step)))
     path = ",".join(steps)
     _check_length(path)
@@ -62,16 +65,20 @@ def path_length_at_depth(depth: int) -> int:
 
 
 def _check_path(path: str) -> None:
+    # Length first: a 10,000-character path is "too long", whatever it holds,
+    # and the pattern need not scan it.
     if not isinstance(path, str):
-        raise ValueError(f"path must be a string, got {path!r}")
-    if not _PATH_RE.fullmatch(path):
-        raise ValueError(f"invalid path {path!r}: {_path_problem(path)}")
+        raise InvalidCoordinatesError(f"path must be a string, got {echo(path)}")
     _check_length(path)
+    if not _PATH_RE.fullmatch(path):
+        raise InvalidCoordinatesError(
+            f"invalid path {echo(path)}: {_path_problem(path)}"
+        )
 
 
 def _check_length(path: str) -> None:
     if len(path) > MAX_PATH_LENGTH:
-        raise ValueError(
+        raise InvalidCoordinatesError(
             f"path is {len(path)} characters long, the limit is {MAX_PATH_LENGTH} "
             f"(a tile at most {MAX_DEPTH} steps below the root)"
         )
@@ -83,15 +90,17 @@ def _path_problem(path: str) -> str:
         if step == "":
             return f"step {position} is empty (no leading, trailing or double commas)"
         if step not in {"0", "1", "2", "3", "4", "5", "6"}:
-            return f"step {position} is {step!r}, not a direction 0-6"
+            return f"step {position} is {echo(step)}, not a direction 0-6"
     return "expected directions 0-6 separated by commas, e.g. '', '3', '1,4,6'"
 
 
 def _check_int4(name: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise InvalidCoordinatesError(f"{name} must be an integer, got {echo(value)}")
     if not _INT4_MIN <= value <= _INT4_MAX:
-        raise ValueError(f"{name} {value} does not fit PostgreSQL's integer column")
+        raise InvalidCoordinatesError(
+            f"{name} {echo(value)} does not fit PostgreSQL's integer column"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +185,11 @@ class MapCoordinates:
         if generations is None:
             return MAX_PATH_LENGTH
         if isinstance(generations, bool) or not isinstance(generations, int):
-            raise ValueError(f"generations must be an integer, got {generations!r}")
+            raise InvalidArgumentError(
+                f"generations must be an integer, got {echo(generations)}"
+            )
         if generations < 0:
-            raise ValueError(f"generations must be 0 or more, got {generations}")
+            raise InvalidArgumentError(
+                f"generations must be 0 or more, got {generations}"
+            )
         return min(path_length_at_depth(self.depth + generations), MAX_PATH_LENGTH)

@@ -1,8 +1,9 @@
 """Typed rows of the mapping app: ``<Table>Read`` to read, ``<Table>Write`` to insert.
 
 Write models have no ``id`` (the database numbers these rows) and no timestamps;
-see :mod:`vde.row_models` for what each kind requires. ``MapItemRead`` and
-``Tile`` are written out, so a type checker sees their fields.
+see :mod:`vde.row_models` for what each kind requires; tests/test_row_models.py
+keeps every field in step with its column. ``Tile`` is what vde's map queries
+return: a tile with its content.
 """
 
 from __future__ import annotations
@@ -12,15 +13,73 @@ from datetime import datetime
 import pydantic
 
 from vde.mapping.item_types import MapItemType
-from vde.mapping.tables import BaseItem, BaseItemVersion, MapItem, UserMapping
-from vde.row_models import READ_CONFIG, read_model, write_model
+from vde.row_models import READ_CONFIG, WRITE_CONFIG
 
-BaseItemRead = read_model(BaseItem, "BaseItemRead")
-BaseItemWrite = write_model(BaseItem, "BaseItemWrite")
-BaseItemVersionWrite = write_model(BaseItemVersion, "BaseItemVersionWrite")
-MapItemWrite = write_model(MapItem, "MapItemWrite")
-UserMappingRead = read_model(UserMapping, "UserMappingRead")
-UserMappingWrite = write_model(UserMapping, "UserMappingWrite")
+
+class BaseItemRead(pydantic.BaseModel):
+    """The content shown on one or more tiles (a row of ``vde_base_items``)."""
+
+    model_config = READ_CONFIG
+
+    id: int
+    title: str
+    content: str
+    preview: str | None = None
+    link: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class BaseItemWrite(pydantic.BaseModel):
+    model_config = WRITE_CONFIG
+
+    title: str
+    content: str
+    preview: str | None = None
+    link: str | None = None
+
+
+class BaseItemVersionWrite(pydantic.BaseModel):
+    model_config = WRITE_CONFIG
+
+    base_item: int = pydantic.Field(alias="base_item_id")
+    title: str
+    content: str
+    preview: str | None = None
+    link: str | None = None
+    version_number: int
+    updated_by: str | None = None
+
+
+class MapItemWrite(pydantic.BaseModel):
+    model_config = WRITE_CONFIG
+
+    coord_user_id: int
+    coord_group_id: int = 0
+    path: str = ""
+    item_type: MapItemType
+    origin: int | None = pydantic.Field(None, alias="origin_id")
+    parent: int | None = pydantic.Field(None, alias="parent_id")
+    ref_item: int = pydantic.Field(alias="ref_item_id")
+
+
+class UserMappingRead(pydantic.BaseModel):
+    """An auth user's integer map-owner id (a row of ``vde_user_mapping``)."""
+
+    model_config = READ_CONFIG
+
+    id: int
+    auth_user: str = pydantic.Field(alias="auth_user_id")
+    mapping_user_id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserMappingWrite(pydantic.BaseModel):
+    model_config = WRITE_CONFIG
+
+    auth_user: str = pydantic.Field(alias="auth_user_id")
+    mapping_user_id: int
 
 
 class MapItemRead(pydantic.BaseModel):

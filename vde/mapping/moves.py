@@ -19,12 +19,19 @@ and is then checked against the new paths.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import asyncpg
 
-from vde.errors import InvalidMoveError, TileNotFoundError
-from vde.mapping.coordinates import MapCoordinates
+from vde.errors import (
+    InvalidMoveError,
+    TargetOccupiedError,
+    TargetTooDeepError,
+    TileNotFoundError,
+)
+from vde.mapping.coordinates import MAX_PATH_LENGTH, MapCoordinates
 from vde.transactions import Executor, transaction_of
 
 
@@ -51,7 +58,7 @@ WHERE coord_user_id = $1 AND coord_group_id = $2 AND path = $3 FOR SHARE
 # A tile and its subtree are one path range: [P, P-) holds P and 'P,...' only,
 # since ',' < '-' < '0' in byte order (collation "C").
 _LOCK_SUBTREES = """
-SELECT t.id FROM vde_map_items t
+SELECT s.user_id, s.group_id, s.path, length(t.path) AS length FROM vde_map_items t
 JOIN unnest($1::int[], $2::int[], $3::text[]) AS s(user_id, group_id, path)
   ON t.coord_user_id = s.user_id AND t.coord_group_id = s.group_id
  AND t.path >= s.path AND t.path < s.path || '-'
@@ -80,10 +87,11 @@ async def move_subtree(
     """Move tile ``tile_id`` with its subtree to ``target``; return the tiles moved.
 
     ``target`` may be in another map; its parent position must hold a tile
-    (the moved tile's new parent) and ``target`` itself must be free (else
-    PostgreSQL's ``UniqueViolationError`` on vde_map_items_coordinates_unique).
+    (the moved tile's new parent; else ``TileNotFoundError``), ``target``
+    itself must be free (else ``TargetOccupiedError``) and the subtree must fit
+    below it (else ``TargetTooDeepError``).
     """
-    async with transaction_of(executor) as conn:
+    async with _free(target), transaction_of(executor) as conn:
         source = await _movable(conn, tile_id)
         if source == target:
             return 0
@@ -92,7 +100,8 @@ async def move_subtree(
                 f"tile {tile_id} cannot move into its own subtree ({target})"
             )
         parent_id = await _parent_of(conn, target)
-        await _lock_subtrees(conn, [source])
+        longest = await _lock_subtrees(conn, [source])
+        _check_depth(tile_id, source, target, longest[source])
         return await _relocate(
             conn, [_Relocation(tile_id, source, target, parent_id)]
         )
@@ -118,7 +127,9 @@ async def swap_tiles(executor: Executor, a_id: int, b_id: int) -> int:
             )
         a_parent = await _parent_of(conn, a)
         b_parent = await _parent_of(conn, b)
-        await _lock_subtrees(conn, [a, b])
+        longest = await _lock_subtrees(conn, [a, b])
+        _check_depth(a_id, a, b, longest[a])
+        _check_depth(b_id, b, a, longest[b])
         return await _relocate(
             conn,
             [_Relocation(a_id, a, b, b_parent), _Relocation(b_id, b, a, a_parent)],
@@ -135,12 +146,13 @@ async def copy_subtree(
     ``origin_id`` is the tile it copies; copies show the same base items. The
     source subtree is locked FOR SHARE, so it cannot move while being copied.
     """
-    async with transaction_of(executor) as conn:
+    async with _free(target), transaction_of(executor) as conn:
         source = await _movable(conn, tile_id, "SHARE")
         if _inside(target, source):
             raise InvalidMoveError(f"tile {tile_id} cannot be copied into itself")
         parent_id = await _parent_of(conn, target)
-        await _lock_subtrees(conn, [source], "SHARE")
+        longest = await _lock_subtrees(conn, [source], "SHARE")
+        _check_depth(tile_id, source, target, longest[source])
         copy_id: int = await conn.fetchval(
             """
             INSERT INTO vde_map_items (coord_user_id, coord_group_id, path,
@@ -214,12 +226,43 @@ async def _parent_of(conn: asyncpg.Connection, place: MapCoordinates) -> int:
 
 async def _lock_subtrees(
     conn: asyncpg.Connection, places: list[MapCoordinates], lock: str = "UPDATE"
-) -> None:
-    await conn.execute(
+) -> dict[MapCoordinates, int]:
+    """Lock the subtrees at ``places``; return each one's longest path length."""
+    rows = await conn.fetch(
         _LOCK_SUBTREES.format(lock),
         [p.user_id for p in places], [p.group_id for p in places],
         [p.path for p in places],
     )
+    longest = {place: len(place.path) for place in places}
+    for row in rows:
+        place = MapCoordinates.from_row(
+            {"coord_user_id": row["user_id"], "coord_group_id": row["group_id"],
+             "path": row["path"]})
+        longest[place] = max(longest[place], row["length"])
+    return longest
+
+
+def _check_depth(
+    tile_id: int, source: MapCoordinates, target: MapCoordinates, longest: int
+) -> None:
+    """Refuse a subtree whose deepest tile would get a path over the limit."""
+    deepest = len(target.path) + longest - len(source.path)
+    if deepest > MAX_PATH_LENGTH:
+        raise TargetTooDeepError(
+            f"tile {tile_id}'s subtree does not fit at {target}: its deepest tile "
+            f"would get a path of {deepest} characters, the limit is {MAX_PATH_LENGTH}"
+        )
+
+
+@asynccontextmanager
+async def _free(target: MapCoordinates) -> AsyncIterator[None]:
+    """Turn the coordinates constraint's refusal at ``target`` into vde's error."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError as error:
+        if error.constraint_name != "vde_map_items_coordinates_unique":
+            raise
+        raise TargetOccupiedError(f"{target} already holds a tile") from error
 
 
 async def _relocate(conn: asyncpg.Connection, moves: list[_Relocation]) -> int:

@@ -24,6 +24,7 @@ copies -> ``vde_map_items_origin_id``; versions ->
 
 from __future__ import annotations
 
+from vde.errors import InvalidArgumentError, echo
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.models import BaseItemVersionRead, Tile
 from vde.mapping.tables import BaseItem, BaseItemVersion, MapItem
@@ -107,7 +108,9 @@ async def descendants(
     """
     for name, value in (("limit", limit), ("offset", offset)):
         if value is not None and (not isinstance(value, int) or value < 0):
-            raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+            raise InvalidArgumentError(
+                f"{name} must be an integer >= 0, got {echo(value)}"
+            )
     lower, upper = coords.descendant_bounds()
     return await _tiles(
         executor,

@@ -19,22 +19,22 @@ from piccolo.query.methods.select import First, Select
 from vde.mapping.tables import BaseItemVersion, MapItem, UserMapping
 
 
-def children_of(tile_id: int) -> Select:
+def children_of(tile_id: int) -> Select[MapItem]:
     """The tiles whose parent is ``tile_id``."""
     return MapItem.select().where(MapItem.parent == tile_id)
 
 
-def copies_of(tile_id: int) -> Select:
+def copies_of(tile_id: int) -> Select[MapItem]:
     """The tiles copied from ``tile_id`` (their ``origin``)."""
     return MapItem.select().where(MapItem.origin == tile_id)
 
 
-def tiles_showing(base_item_id: int) -> Select:
+def tiles_showing(base_item_id: int) -> Select[MapItem]:
     """The tiles (map items) that show base item ``base_item_id``."""
     return MapItem.select().where(MapItem.ref_item == base_item_id)
 
 
-def versions_of(base_item_id: int) -> Select:
+def versions_of(base_item_id: int) -> Select[BaseItemVersion]:
     """The saved versions of base item ``base_item_id``."""
     return BaseItemVersion.select().where(BaseItemVersion.base_item == base_item_id)
 

@@ -8,6 +8,7 @@ README carries a copy between two markers; a test keeps it current.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from piccolo.columns import Column, ForeignKey, Serial
 from piccolo.constraints import Unique
@@ -24,7 +25,8 @@ def _column_type(column: Column) -> str:
     if isinstance(column, Serial):
         # A raw step turns Piccolo's SERIAL into an identity column.
         return "integer"
-    return column.column_type.lower().replace(" ", "_")
+    column_type: str = column.column_type
+    return column_type.lower().replace(" ", "_")
 
 
 def _keys(column: Column) -> str:
@@ -60,7 +62,7 @@ def _attribute(column: Column, table: type[Table]) -> str:
     return " ".join(parts)
 
 
-def _relation(table: type[Table], fk: ForeignKey) -> str:
+def _relation(table: type[Table], fk: ForeignKey[Any]) -> str:
     target = fk._foreign_key_meta.resolved_references._meta.tablename
     # Left: how many targets a row points at; right: how many rows point at one.
     one_target = "|o" if fk._meta.null else "||"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from piccolo.conf.apps import Finder
 from piccolo.engine.base import Engine
@@ -21,12 +22,12 @@ def _all_tables(root: type[Table] = Table) -> Iterator[type[Table]]:
 
 
 @contextmanager
-def use_engine(engine: Engine) -> Iterator[Engine]:
+def use_engine(engine: Engine[Any]) -> Iterator[Engine[Any]]:
     """Run Piccolo queries and migrations on ``engine`` inside the block."""
     conf = Finder().get_piccolo_conf_module()
     if conf is None:
         raise RuntimeError("piccolo_conf not found: set PICCOLO_CONF or add one")
-    saved_conf: Engine = conf.DB
+    saved_conf: Engine[Any] = conf.DB
     saved_tables = {table: table._meta._db for table in _all_tables()}
     conf.DB = engine
     for table in saved_tables:

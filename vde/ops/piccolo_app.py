@@ -4,6 +4,7 @@ import os
 
 from piccolo.conf.apps import AppConfig, Command
 
+from .cli import finish
 from .commands.adopt import adopt
 from .commands.app_role import app_role
 from .commands.diagram import diagram
@@ -30,3 +31,6 @@ APP_CONFIG = AppConfig(
         Command(callable=migrate),
     ],
 )
+
+# `piccolo vde` and `piccolo vde --help` list the commands; no stray `return`.
+finish(APP_CONFIG)

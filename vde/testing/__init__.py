@@ -10,12 +10,19 @@ server (data in ``VDE_PGDATA``, default ``./.pgdata``). Fixtures: ``vde_db`` (a
 :class:`ScratchDatabase`, Piccolo's tables and a small connection pool pointed
 at it), ``vde_conn`` (an asyncpg connection to it) and ``vde_empty_url`` (an
 empty database, for tests of migrations). The fixtures are
-pytest-asyncio ones: mark tests ``@pytest.mark.asyncio`` or set
-``asyncio_mode = "auto"``. Outside ``vde_db`` Piccolo's tables refuse every
-query (``vde.testing.guard``), and the URLs it hands out hide their password
-when printed. README.md ("Testing your repository with vde") shows
-a downstream project, and ``tests/test_readme_examples.py`` runs it.
+pytest-asyncio ones (``pip install 'vde[testing]'``), on the session's event
+loop. Outside ``vde_db`` Piccolo's tables refuse every query
+(``vde.testing.guard``), and the URLs it hands out hide their password when
+printed. README.md ("Testing your repository with vde") gives the pytest
+settings and a downstream project, and ``tests/test_readme_examples.py`` runs it.
 """
+
+try:
+    import pytest_asyncio  # noqa: F401
+except ImportError as missing:  # a project that installed only pytest
+    raise ImportError(
+        "vde.testing needs pytest-asyncio: pip install 'vde[testing]'"
+    ) from missing
 
 from vde.testing.fixtures import (
     ScratchDatabase,

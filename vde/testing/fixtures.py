@@ -12,6 +12,7 @@ from piccolo.engine.postgres import PostgresEngine
 from vde.database import connection_pool
 from vde.ops.engine import use_engine
 from vde.ops.forwards import migrate
+from vde.testing.cleanup import drop_abandoned_databases
 from vde.testing.guard import SecretUrl
 from vde.testing.scratch import (
     create_database,
@@ -43,6 +44,7 @@ class ScratchDatabase:
 async def vde_template() -> AsyncIterator[str]:
     """Name of a database migrated once per session, the template of every test's."""
     server = server_url()
+    await drop_abandoned_databases(server)  # of runs killed before cleaning up
     name = scratch_name("template")
     url = SecretUrl(await create_database(server, name))
     try:
