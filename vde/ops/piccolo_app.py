@@ -4,12 +4,16 @@ import os
 
 from piccolo.conf.apps import AppConfig, Command
 
+from .cli_startup import skip_startup_count_for_vde_commands
 from .commands.app_role import app_role
 from .commands.diagram import diagram
 from .commands.drift import drift
 from .commands.info import info
 from .commands.lint import lint
 from .commands.migrate import migrate
+
+# Piccolo's CLI would create its `migration` table before any `piccolo vde` command.
+skip_startup_count_for_vde_commands()
 
 APP_CONFIG = AppConfig(
     app_name="vde",
