@@ -198,3 +198,43 @@ async def test_app_role_takes_create_on_public_from_public_as_pg15_does(
     assert not await vde_conn.fetchval(
         "SELECT has_schema_privilege($1, 'public', 'CREATE')", role
     )
+
+
+async def test_app_role_temp_table_cannot_shadow_the_tree_check(
+    vde_db: ScratchDatabase, vde_conn: asyncpg.Connection, role: str
+) -> None:
+    # Before the tree check pinned its search_path, this TEMP table (pg_temp
+    # comes first on the default path) gave the check a fake parent one level
+    # deeper than the real one, and the misplaced tile was committed.
+    await app_role(name=role)
+    base = await vde_conn.fetchval(
+        "INSERT INTO vde_base_items (title, content) VALUES ('t', 'c') RETURNING id"
+    )
+    root = await vde_conn.fetchval(
+        "INSERT INTO vde_map_items (coord_user_id, path, item_type, ref_item_id) "
+        "VALUES (1, '', 'user', $1) RETURNING id",
+        base,
+    )
+    before = await vde_conn.fetch("SELECT * FROM vde_map_items ORDER BY id")
+    connection = await connect_as(vde_db, role)
+    try:
+        await connection.execute(
+            "CREATE TEMP TABLE vde_map_items "
+            "(id bigint, coord_user_id bigint, coord_group_id bigint, path text)"
+        )
+        await connection.execute(
+            "INSERT INTO pg_temp.vde_map_items VALUES ($1, 1, 0, '1')", root
+        )
+        with pytest.raises(asyncpg.PostgresError) as caught:
+            await connection.execute(
+                "INSERT INTO public.vde_map_items "
+                "(coord_user_id, path, item_type, parent_id, ref_item_id) "
+                "VALUES (1, '1,2', 'base', $1, $2)",
+                root,
+                base,
+            )
+    finally:
+        await connection.close()
+    assert type(caught.value) is asyncpg.exceptions.CheckViolationError
+    assert caught.value.constraint_name == "vde_map_items_tree_path"
+    assert await vde_conn.fetch("SELECT * FROM vde_map_items ORDER BY id") == before
