@@ -207,6 +207,11 @@ SELECT count(*) FROM pg_locks
 WHERE NOT granted AND pid <> pg_backend_pid() AND {}
 """
 
+TERMINATE_WAITER = """
+SELECT pg_terminate_backend(pid) FROM pg_locks
+WHERE NOT granted AND pid <> pg_backend_pid() AND {}
+"""
+
 OTHER_SESSIONS = """
 SELECT count(*) FROM pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid()
@@ -240,10 +245,16 @@ async def poll(connection: asyncpg.Connection, sql: str, want: int) -> None:
         ("after the migration, recording it", signal.SIGINT),
         ("after the migration, recording it", signal.SIGTERM),
         ("after the migration, recording it", signal.SIGKILL),
+        # The server ends the migrate's connection (pg_terminate_backend).
+        ("inside a migration", None),
+        ("after the migration, recording it", None),
     ],
 )
 async def test_a_killed_migrate_leaves_each_migration_whole_and_the_next_continues(
-    vde_empty_url: str, vde_template: str, point: str, signum: signal.Signals
+    vde_empty_url: str,
+    vde_template: str,
+    point: str,
+    signum: signal.Signals | None,
 ) -> None:
     await apply_auth_migration(vde_empty_url)
     lock_sql, waiting_for, recorded_apps, unfinished = INTERRUPTION_POINTS[point]
@@ -258,9 +269,14 @@ async def test_a_killed_migrate_leaves_each_migration_whole_and_the_next_continu
             await poll(holder, BLOCKED.format(waiting_for), 1)
             # Stopped there: nothing of that migration is visible yet.
             assert await holder.fetchval(absent) is None
-            process.send_signal(signum)
+            if signum is None:
+                await holder.execute(TERMINATE_WAITER.format(waiting_for))
+            else:
+                process.send_signal(signum)
             stdout, stderr = process.communicate(timeout=60)
             assert process.returncode != 0, (stdout, stderr)
+            if signum is None:
+                assert "Migration failed, rolled back and not recorded" in stderr
         finally:
             if process.poll() is None:
                 process.kill()

@@ -10,7 +10,10 @@ committed together or not at all. Piccolo's transactions join an open one, so
 the manager and its raw steps run on this transaction's connection.
 
 ``piccolo vde migrate``, the drift check's reference database and the test
-plugin's template all migrate this way.
+plugin's template all migrate this way. A migration made with
+``wrap_in_transaction=False`` (say for ``CREATE INDEX CONCURRENTLY``) runs in
+the transaction all the same, so such a statement fails cleanly instead of
+leaving a migration half-recorded; vde has none.
 """
 
 from __future__ import annotations
