@@ -41,12 +41,16 @@ class MigrationError(RuntimeError):
     """A migration failed (and was rolled back); the message carries the output."""
 
 
-@functools.cache
 def _migration_modules(app_name: str) -> dict[str, MigrationModule]:
     """The app's migration modules by id (Piccolo imports them from their folder)."""
-    finder = BaseMigrationManager()
-    folder = finder.get_app_config(app_name).resolved_migrations_folder_path
-    return finder.get_migration_modules(folder)
+    app_config = BaseMigrationManager().get_app_config(app_name)
+    return _modules_in(app_config.resolved_migrations_folder_path)
+
+
+@functools.cache
+def _modules_in(folder: str) -> dict[str, MigrationModule]:
+    # Cached: Piccolo puts the folder on sys.path again at every call.
+    return BaseMigrationManager().get_migration_modules(folder)
 
 
 async def pending_migrations() -> list[MigrationKey]:
