@@ -372,3 +372,32 @@ async def test_app_role_temp_table_cannot_shadow_the_tree_check(
     assert type(caught.value) is asyncpg.exceptions.CheckViolationError
     assert caught.value.constraint_name == "vde_map_items_tree_path"
     assert await vde_conn.fetch("SELECT * FROM vde_map_items ORDER BY id") == before
+
+
+async def test_app_role_refuses_a_member_of_the_tables_owner_unless_forced(
+    vde_conn: asyncpg.Connection, role: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As a member of the owner's role it could TRUNCATE and DROP vde_users,
+    # whatever app_role granted or revoked on the table itself.
+    owner = f"{role}_owner"
+    await vde_conn.execute(f'CREATE ROLE "{owner}"')
+    try:
+        await vde_conn.execute(f'ALTER TABLE vde_users OWNER TO "{owner}"')
+        await vde_conn.execute(f'CREATE ROLE "{role}" LOGIN IN ROLE "{owner}"')
+        truncate = "SELECT has_table_privilege($1, 'vde_users', 'TRUNCATE')"
+        assert await vde_conn.fetchval(truncate, role)
+        with pytest.raises(SystemExit, match=f"membership in {owner}"):
+            await app_role(name=role)
+        assert await vde_conn.fetchval(truncate, role)
+        await app_role(name=role, force=True)
+        assert not await vde_conn.fetchval(truncate, role)
+        assert not await vde_conn.fetchval(
+            "SELECT pg_has_role($1, $2, 'MEMBER')", role, owner
+        )
+        assert (
+            f"took away from {role}: membership in {owner}" in capsys.readouterr().out
+        )
+    finally:
+        await vde_conn.execute("ALTER TABLE vde_users OWNER TO CURRENT_USER")
+        await vde_conn.execute(f'DROP OWNED BY "{owner}"')
+        await vde_conn.execute(f'DROP ROLE "{owner}"')
