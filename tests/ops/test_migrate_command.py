@@ -202,14 +202,17 @@ INTERRUPTION_POINTS = {
     ),
 }
 
-BLOCKED = """
+# pg_locks shows every database's locks (other test runs share the server).
+HERE = "database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+
+BLOCKED = f"""
 SELECT count(*) FROM pg_locks
-WHERE NOT granted AND pid <> pg_backend_pid() AND {}
+WHERE NOT granted AND pid <> pg_backend_pid() AND {HERE} AND {{}}
 """
 
-TERMINATE_WAITER = """
+TERMINATE_WAITER = f"""
 SELECT pg_terminate_backend(pid) FROM pg_locks
-WHERE NOT granted AND pid <> pg_backend_pid() AND {}
+WHERE NOT granted AND pid <> pg_backend_pid() AND {HERE} AND {{}}
 """
 
 OTHER_SESSIONS = """
