@@ -7,6 +7,7 @@ departs from the spec fails here. Nothing beyond it may exist either.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import asyncpg
@@ -346,6 +347,27 @@ async def catalog(vde_conn: asyncpg.Connection) -> Catalog:
 
 async def test_schema_is_exactly_the_spec(catalog: Catalog) -> None:
     assert contract_differences(catalog) == []
+
+
+# Every function of vde's schema (issue 13): a pinned search_path, built-ins
+# first and temporary objects last, and no table named without its schema.
+VDE_FUNCTIONS = """
+SELECT p.oid::regprocedure::text AS name, p.proconfig, p.prosrc
+FROM pg_proc p
+WHERE p.pronamespace = (SELECT relnamespace FROM pg_class
+                        WHERE oid = 'vde_map_items'::regclass)
+  AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+"""
+
+
+async def test_every_vde_function_pins_search_path_and_qualifies_tables(
+    vde_conn: asyncpg.Connection,
+) -> None:
+    functions = await vde_conn.fetch(VDE_FUNCTIONS)
+    assert [row["name"] for row in functions] == ["vde_map_items_tree_check()"]
+    for row in functions:
+        assert "search_path=pg_catalog, pg_temp" in (row["proconfig"] or []), row
+        assert not re.search(r"(?i)\b(FROM|JOIN|INTO|UPDATE)\s+vde_", row["prosrc"])
 
 
 async def test_column_order_follows_the_spec(catalog: Catalog) -> None:

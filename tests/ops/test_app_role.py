@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import functools
 import secrets
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pytest
 import pytest_asyncio
 
 from vde.ops.commands.app_role import app_role
+from vde.ops.role_rights import ELEVATED_ATTRIBUTES
+from vde.ops.scram import scram_sha256_verifier
 from vde.registry import vde_tables
 from vde.testing import ScratchDatabase
 
@@ -77,8 +83,7 @@ async def test_app_role_twice_is_idempotent_and_grants_dml_only(
     assert owned == 0
     # The grants are on the tables themselves, once each.
     grants = await vde_conn.fetchval(
-        "SELECT count(*) FROM information_schema.role_table_grants "
-        "WHERE grantee = $1",
+        "SELECT count(*) FROM information_schema.role_table_grants WHERE grantee = $1",
         role,
     )
     assert grants == 4 * len(TABLES)
@@ -94,8 +99,7 @@ async def test_app_role_reads_and_writes_rows_identity_tables_included(
             "INSERT INTO vde_users (id, email) VALUES ('u1', 'a@example.org')"
         )
         item_id = await connection.fetchval(
-            "INSERT INTO vde_base_items (title, content) VALUES ('t', 'c') "
-            "RETURNING id"
+            "INSERT INTO vde_base_items (title, content) VALUES ('t', 'c') RETURNING id"
         )
         await connection.execute(
             "INSERT INTO vde_map_items (coord_user_id, path, item_type, ref_item_id) "
@@ -148,19 +152,149 @@ async def test_app_role_cannot_change_the_schema(
     assert await vde_conn.fetchval("SELECT to_regclass('vde_llm_job_results')")
 
 
-async def test_app_role_update_takes_back_rights_granted_by_hand(
-    vde_conn: asyncpg.Connection, role: str
+async def test_app_role_update_takes_back_table_rights_granted_by_hand(
+    vde_conn: asyncpg.Connection, role: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await app_role(name=role)
     await vde_conn.execute(f'GRANT TRUNCATE ON vde_users TO "{role}"')
-    await vde_conn.execute(f'ALTER ROLE "{role}" CREATEDB')
+    capsys.readouterr()
     await app_role(name=role)
     assert not await vde_conn.fetchval(
         "SELECT has_table_privilege($1, 'vde_users', 'TRUNCATE')", role
     )
-    assert not await vde_conn.fetchval(
-        "SELECT rolcreatedb FROM pg_roles WHERE rolname = $1", role
+    out = capsys.readouterr().out
+    assert f"updated role {role}" in out
+    assert "alterd" not in out
+
+
+# An existing role with more than DML: (how it got it, what the refusal names,
+# a query that is true while it still has it).
+ELEVATED = {
+    **{
+        keyword: (
+            f'ALTER ROLE "{{role}}" {keyword}',
+            keyword,
+            f"SELECT {column} FROM pg_roles WHERE rolname = $1",
+        )
+        for column, keyword in ELEVATED_ATTRIBUTES.items()
+    },
+    "member of pg_read_all_data": (
+        'GRANT pg_read_all_data TO "{role}"',
+        "membership in pg_read_all_data",
+        "SELECT pg_has_role($1, 'pg_read_all_data', 'MEMBER')",
+    ),
+    "CREATE on the database": (
+        'GRANT CREATE ON DATABASE "{database}" TO "{role}"',
+        "CREATE on this database",
+        "SELECT has_database_privilege($1, current_database(), 'CREATE')",
+    ),
+    "CREATE on a schema": (
+        'GRANT CREATE ON SCHEMA public TO "{role}"',
+        "CREATE on schema public",
+        "SELECT has_schema_privilege($1, 'public', 'CREATE')",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", ELEVATED)
+async def test_app_role_refuses_an_existing_role_with_more_rights_unless_forced(
+    vde_db: ScratchDatabase,
+    vde_conn: asyncpg.Connection,
+    role: str,
+    case: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    grant, named, still_has = ELEVATED[case]
+    await vde_conn.execute(f'CREATE ROLE "{role}" LOGIN')
+    await vde_conn.execute(grant.format(role=role, database=vde_db.name))
+    with pytest.raises(SystemExit) as refused:
+        await app_role(name=role)
+    assert f"{role} already exists with {named}" in str(refused.value)
+    assert "--force" in str(refused.value)
+    # Nothing was changed: neither taken away nor granted.
+    assert await vde_conn.fetchval(still_has, role)
+    grants = (
+        "SELECT count(*) FROM information_schema.role_table_grants WHERE grantee = $1"
     )
+    assert await vde_conn.fetchval(grants, role) == 0
+    capsys.readouterr()
+
+    await app_role(name=role, force=True)
+    assert not await vde_conn.fetchval(still_has, role)
+    out = capsys.readouterr().out
+    assert f"took away from {role}: {named} (--force)" in out
+    assert f"verified {role}: LOGIN, no SUPERUSER" in out
+
+
+async def test_app_role_prints_the_effective_rights_it_verified(
+    vde_db: ScratchDatabase, role: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await app_role(name=role)
+    lines = capsys.readouterr().out.splitlines()
+    assert f"created role {role}" in lines
+    verified = [line for line in lines if line.startswith(f"verified {role}: ")]
+    assert verified == [
+        f"verified {role}: SELECT, INSERT, UPDATE, DELETE and no TRUNCATE, "
+        f"REFERENCES, TRIGGER on {len(TABLES)} tables",
+        f"verified {role}: USAGE, SELECT and no UPDATE on 4 sequences",
+        f"verified {role}: CONNECT and no CREATE on database {vde_db.name}, "
+        "no CREATE in any of its 1 schemas, USAGE on public",
+        f"verified {role}: LOGIN, no SUPERUSER, CREATEROLE, CREATEDB, REPLICATION, "
+        "BYPASSRLS, member of no role, owns nothing here",
+    ]
+
+
+async def test_two_app_role_runs_on_a_new_name_at_once_both_succeed(
+    vde_conn: asyncpg.Connection, role: str
+) -> None:
+    # Both used to find no role and CREATE it; the second failed on the name.
+    await asyncio.gather(app_role(name=role), app_role(name=role))
+    assert await vde_conn.fetchval(
+        "SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", role
+    )
+    assert await vde_conn.fetchval(
+        "SELECT has_table_privilege($1, 'vde_users', 'DELETE')", role
+    )
+
+
+class RecordingConnection(asyncpg.Connection):  # type: ignore[misc]
+    """An asyncpg connection that keeps every statement and argument it sends."""
+
+    sent: list[str] = []
+
+    async def _execute(self, query: str, args: Any, *rest: Any, **kw: Any) -> Any:
+        RecordingConnection.sent += [query, *map(str, args)]
+        return await super()._execute(query, args, *rest, **kw)
+
+    async def execute(self, query: str, *args: Any, **kw: Any) -> Any:
+        RecordingConnection.sent += [query, *map(str, args)]
+        return await super().execute(query, *args, **kw)
+
+
+async def test_app_role_sends_a_scram_verifier_never_the_password(
+    vde_conn: asyncpg.Connection, role: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    password = "correct horse battery staple 42"
+    RecordingConnection.sent = []
+    monkeypatch.setattr(
+        asyncpg,
+        "connect",
+        functools.partial(asyncpg.connect, connection_class=RecordingConnection),
+    )
+    await app_role(name=role, password=password)
+    assert RecordingConnection.sent
+    assert not [text for text in RecordingConnection.sent if password in text]
+    stored = await vde_conn.fetchval(
+        "SELECT rolpassword FROM pg_authid WHERE rolname = $1", role
+    )
+    assert any(stored in text for text in RecordingConnection.sent)
+    # The verifier checks the password: PostgreSQL's own computation with this
+    # salt gives the same keys (tests/ops/test_scram.py), so the login works.
+    iterations, salt = stored.split("$")[1].split(":")
+    assert stored == scram_sha256_verifier(
+        password, base64.b64decode(salt), int(iterations)
+    )
+    assert stored != scram_sha256_verifier("another password", base64.b64decode(salt))
 
 
 async def test_app_role_password_is_set_and_kept_when_not_given(
@@ -198,3 +332,72 @@ async def test_app_role_takes_create_on_public_from_public_as_pg15_does(
     assert not await vde_conn.fetchval(
         "SELECT has_schema_privilege($1, 'public', 'CREATE')", role
     )
+
+
+async def test_app_role_temp_table_cannot_shadow_the_tree_check(
+    vde_db: ScratchDatabase, vde_conn: asyncpg.Connection, role: str
+) -> None:
+    # Before the tree check pinned its search_path, this TEMP table (pg_temp
+    # comes first on the default path) gave the check a fake parent one level
+    # deeper than the real one, and the misplaced tile was committed.
+    await app_role(name=role)
+    base = await vde_conn.fetchval(
+        "INSERT INTO vde_base_items (title, content) VALUES ('t', 'c') RETURNING id"
+    )
+    root = await vde_conn.fetchval(
+        "INSERT INTO vde_map_items (coord_user_id, path, item_type, ref_item_id) "
+        "VALUES (1, '', 'user', $1) RETURNING id",
+        base,
+    )
+    before = await vde_conn.fetch("SELECT * FROM vde_map_items ORDER BY id")
+    connection = await connect_as(vde_db, role)
+    try:
+        await connection.execute(
+            "CREATE TEMP TABLE vde_map_items "
+            "(id bigint, coord_user_id bigint, coord_group_id bigint, path text)"
+        )
+        await connection.execute(
+            "INSERT INTO pg_temp.vde_map_items VALUES ($1, 1, 0, '1')", root
+        )
+        with pytest.raises(asyncpg.PostgresError) as caught:
+            await connection.execute(
+                "INSERT INTO public.vde_map_items "
+                "(coord_user_id, path, item_type, parent_id, ref_item_id) "
+                "VALUES (1, '1,2', 'base', $1, $2)",
+                root,
+                base,
+            )
+    finally:
+        await connection.close()
+    assert type(caught.value) is asyncpg.exceptions.CheckViolationError
+    assert caught.value.constraint_name == "vde_map_items_tree_path"
+    assert await vde_conn.fetch("SELECT * FROM vde_map_items ORDER BY id") == before
+
+
+async def test_app_role_refuses_a_member_of_the_tables_owner_unless_forced(
+    vde_conn: asyncpg.Connection, role: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As a member of the owner's role it could TRUNCATE and DROP vde_users,
+    # whatever app_role granted or revoked on the table itself.
+    owner = f"{role}_owner"
+    await vde_conn.execute(f'CREATE ROLE "{owner}"')
+    try:
+        await vde_conn.execute(f'ALTER TABLE vde_users OWNER TO "{owner}"')
+        await vde_conn.execute(f'CREATE ROLE "{role}" LOGIN IN ROLE "{owner}"')
+        truncate = "SELECT has_table_privilege($1, 'vde_users', 'TRUNCATE')"
+        assert await vde_conn.fetchval(truncate, role)
+        with pytest.raises(SystemExit, match=f"membership in {owner}"):
+            await app_role(name=role)
+        assert await vde_conn.fetchval(truncate, role)
+        await app_role(name=role, force=True)
+        assert not await vde_conn.fetchval(truncate, role)
+        assert not await vde_conn.fetchval(
+            "SELECT pg_has_role($1, $2, 'MEMBER')", role, owner
+        )
+        assert (
+            f"took away from {role}: membership in {owner}" in capsys.readouterr().out
+        )
+    finally:
+        await vde_conn.execute("ALTER TABLE vde_users OWNER TO CURRENT_USER")
+        await vde_conn.execute(f'DROP OWNED BY "{owner}"')
+        await vde_conn.execute(f'DROP ROLE "{owner}"')

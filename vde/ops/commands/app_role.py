@@ -2,7 +2,9 @@
 
 An application that connects as the owner of the tables (or a superuser) can
 drop them after a bug or an injection; one that connects as this role can only
-read and write rows. Migrations keep running as the owner.
+read and write rows. Migrations keep running as the owner. The command never
+quietly takes rights away from an existing role, and it trusts no GRANT it ran:
+it checks the role's effective rights (inherited ones included) at the end.
 """
 
 from __future__ import annotations
@@ -14,6 +16,13 @@ import asyncpg
 from piccolo.engine import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
+from vde.ops.role_rights import (
+    elevated_rights,
+    remove_elevated_rights,
+    run_formatted,
+    verify_dml_only,
+)
+from vde.ops.scram import scram_sha256_verifier
 from vde.ops.scratch import connect_kwargs
 from vde.registry import vde_tables
 
@@ -35,15 +44,28 @@ ORDER BY 1
 """
 
 
-async def app_role(name: str = "vde_app", password: str = "") -> None:
+#: Runs of app_role on one database take turns: concurrent GRANTs on one object
+#: fail ("tuple concurrently updated"), and two CREATE ROLEs of one name collide.
+APP_ROLE_LOCK_KEY = int.from_bytes(b"vde:role", "big")
+
+
+async def app_role(
+    name: str = "vde_app", password: str = "", force: bool = False
+) -> None:
     """Create or update (idempotently) a LOGIN role that can only read and write rows.
 
     It gets SELECT, INSERT, UPDATE, DELETE on vde's tables and USAGE, SELECT on
-    their sequences, nothing else. Run it again after migrations that add tables.
+    their sequences, nothing else; its effective rights are checked afterwards
+    and printed. Run it again after migrations that add tables. An existing
+    role with more rights (an elevated attribute, membership in a role, CREATE
+    on the database or a schema) is refused unless --force is given. The
+    password travels only as a SCRAM-SHA-256 verifier computed here.
 
     :param name: the role's name.
     :param password: its password; default: the VDE_APP_PASSWORD variable, and
         without either an existing password is left as it is.
+    :param force: take the extra rights away from an existing role (each one
+        is printed) instead of refusing it.
     """
     engine = engine_finder()
     if not isinstance(engine, PostgresEngine):
@@ -52,16 +74,24 @@ async def app_role(name: str = "vde_app", password: str = "") -> None:
     connection = await asyncpg.connect(**connect_kwargs(engine.config))
     try:
         async with connection.transaction():
-            for line in await grant_dml_only(connection, name, password or None):
-                print(line)
+            lines = await grant_dml_only(connection, name, password or None, force)
     finally:
         await connection.close()
+    for line in lines:
+        print(line)
 
 
 async def grant_dml_only(
-    connection: asyncpg.Connection, name: str, password: str | None
+    connection: asyncpg.Connection,
+    name: str,
+    password: str | None,
+    force: bool = False,
 ) -> list[str]:
-    """Make role ``name`` exactly a DML-only role on vde's tables; say what was done."""
+    """Make role ``name`` exactly a DML-only role on vde's tables; say what was done.
+
+    Runs in the caller's transaction: a refusal (``SystemExit``) undoes it all.
+    """
+    await connection.execute("SELECT pg_advisory_xact_lock($1)", APP_ROLE_LOCK_KEY)
     done: list[str] = []
     tables = [table._meta.tablename for table in vde_tables()]
     missing = await connection.fetchval(
@@ -81,15 +111,36 @@ async def grant_dml_only(
     if owned:
         sys.exit(f"{name} owns {', '.join(owned)}: an application role must not")
 
-    exists = await connection.fetchval(
+    created = False
+    if not await connection.fetchval(
         "SELECT true FROM pg_roles WHERE rolname = $1", name
-    )
-    verb = "ALTER" if exists else "CREATE"
-    await _execute(connection, f"{verb} ROLE %I {_ATTRIBUTES}", name)
-    done.append(f"{verb.lower()}d role {name}")
+    ):
+        try:
+            async with connection.transaction():  # a savepoint
+                await run_formatted(connection, f"CREATE ROLE %I {_ATTRIBUTES}", name)
+            created = True
+        except asyncpg.exceptions.UniqueViolationError:
+            pass  # created meanwhile by a run on another database: an existing role
+    if created:
+        done.append(f"created role {name}")
+    else:
+        extra = await elevated_rights(connection, name)
+        if extra and not force:
+            sys.exit(
+                f"{name} already exists with {', '.join(extra)}: an application "
+                "role must have none of it. Choose another name, take it away "
+                "yourself, or pass --force to have app_role take it away."
+            )
+        if extra:
+            await remove_elevated_rights(connection, name)
+        await run_formatted(connection, f"ALTER ROLE %I {_ATTRIBUTES}", name)
+        done.append(f"updated role {name}")
+        done += [f"took away from {name}: {what} (--force)" for what in extra]
     if password is not None:
-        await _execute(connection, "ALTER ROLE %I PASSWORD %L", name, password)
-        done.append("password set")
+        # Only the verifier is sent: the statement never holds the password.
+        verifier = scram_sha256_verifier(password)
+        await run_formatted(connection, "ALTER ROLE %I PASSWORD %L", name, verifier)
+        done.append("password set (as a SCRAM-SHA-256 verifier computed here)")
 
     schemas = await connection.fetchval(
         "SELECT array_agg(DISTINCT relnamespace::regnamespace::text) FROM pg_class "
@@ -97,14 +148,16 @@ async def grant_dml_only(
         tables,
     )
     database = await connection.fetchval("SELECT current_database()")
-    await _execute(connection, "GRANT CONNECT ON DATABASE %I TO %I", database, name)
+    await run_formatted(
+        connection, "GRANT CONNECT ON DATABASE %I TO %I", database, name
+    )
     for schema in schemas:
-        await _execute(connection, "REVOKE ALL ON SCHEMA %I FROM %I", schema, name)
-        await _execute(connection, "GRANT USAGE ON SCHEMA %I TO %I", schema, name)
+        await run_formatted(connection, "REVOKE ALL ON SCHEMA %I FROM %I", schema, name)
+        await run_formatted(connection, "GRANT USAGE ON SCHEMA %I TO %I", schema, name)
     for table in tables:
         # Revoked first: an update also takes away what was granted by hand.
-        await _execute(connection, "REVOKE ALL ON TABLE %I FROM %I", table, name)
-        await _execute(
+        await run_formatted(connection, "REVOKE ALL ON TABLE %I FROM %I", table, name)
+        await run_formatted(
             connection,
             "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE %I TO %I",
             table,
@@ -112,8 +165,10 @@ async def grant_dml_only(
         )
     sequences = [row["name"] for row in await connection.fetch(_SEQUENCES, tables)]
     for sequence in sequences:
-        await _execute(connection, "REVOKE ALL ON SEQUENCE %s FROM %I", sequence, name)
-        await _execute(
+        await run_formatted(
+            connection, "REVOKE ALL ON SEQUENCE %s FROM %I", sequence, name
+        )
+        await run_formatted(
             connection, "GRANT USAGE, SELECT ON SEQUENCE %s TO %I", sequence, name
         )
     done.append(
@@ -125,20 +180,19 @@ async def grant_dml_only(
     # role, this one included, could create tables there.
     for schema in schemas:
         if await connection.fetchval(
-            "SELECT has_schema_privilege($1, $2, 'CREATE')", name, schema
+            "SELECT has_schema_privilege('public', $1, 'CREATE')", schema
         ):
-            await _execute(connection, "REVOKE CREATE ON SCHEMA %I FROM PUBLIC", schema)
+            await run_formatted(
+                connection, "REVOKE CREATE ON SCHEMA %I FROM PUBLIC", schema
+            )
             done.append(f"revoked CREATE on schema {schema} from PUBLIC (as in PG 15+)")
-        if await connection.fetchval(
-            "SELECT has_schema_privilege($1, $2, 'CREATE')", name, schema
-        ):
-            sys.exit(f"{name} can still create in schema {schema}: check its roles")
-    return done
 
-
-async def _execute(connection: asyncpg.Connection, template: str, *args: str) -> None:
-    """Run a utility statement built by ``format()`` (it quotes names, literals)."""
-    sql = await connection.fetchval(
-        "SELECT format($1, VARIADIC $2::text[])", template, list(args)
+    verified, wrong = await verify_dml_only(
+        connection, name, tables, sequences, schemas
     )
-    await connection.execute(sql)
+    if wrong:
+        sys.exit(
+            f"{name} is not DML-only after granting: {'; '.join(wrong)}. "
+            "Nothing was changed; fix these by hand (or with --force) and retry."
+        )
+    return done + verified

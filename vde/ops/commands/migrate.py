@@ -4,44 +4,52 @@ from __future__ import annotations
 
 import sys
 
-import asyncpg
-from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.engine import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
-from vde.ops.migration_lock import migration_lock
+from vde.ops.forwards import apply_pending
+from vde.ops.migration_lock import MigrationLockTimeout, check_timeout
+
+
+def _announce_wait() -> None:
+    print("Another `piccolo vde migrate` holds the lock; waiting for it.", flush=True)
 
 
 async def migrate(timeout: float = 0) -> None:
-    """Run every app's pending migrations under vde's migration lock.
+    """Run every app's pending migrations, each with its record in one transaction.
 
-    Deploy scripts use this instead of ``piccolo migrations forwards all``: when
-    several instances start at once, one migrates and the others wait, then find
-    nothing to do. A failed migration is rolled back, stays unrecorded and makes
-    the command exit with status 1.
+    Deploy scripts use this instead of ``piccolo migrations forwards all``: a
+    kill or a lost connection leaves each migration applied and recorded, or
+    neither, and the next run continues; when several instances start at once,
+    each migration runs once. A failed migration is rolled back, stays
+    unrecorded and makes the command exit with status 1.
 
     :param timeout:
-        Seconds to wait for another running migrate before giving up (exit
-        status 1); 0 waits as long as it takes.
+        Seconds to wait for another running migrate (per migration) before
+        giving up with exit status 1: 0 waits as long as it takes, else at
+        least 0.001.
     """
+    try:
+        check_timeout(timeout)
+    except ValueError as exc:
+        sys.exit(str(exc))
     engine = engine_finder()
     if not isinstance(engine, PostgresEngine):
         sys.exit("vde migrate needs a PostgresEngine as DB in piccolo_conf.py")
-    failure = None
     try:
-        async with migration_lock(engine, timeout=timeout):
-            try:
-                result = await run_forwards(app_name="all")
-            except Exception as exc:
-                failure = f"{type(exc).__name__}: {exc}"
-            else:
-                if not result.success:
-                    failure = result.message
-    except asyncpg.exceptions.LockNotAvailableError:
+        applied = await apply_pending(engine, timeout=timeout, on_wait=_announce_wait)
+    except MigrationLockTimeout:
         sys.exit(
             f"Another migrate still held the lock after {timeout} s; "
             "try again later or raise --timeout."
         )
-    if failure is not None:
-        # Piccolo has printed which migration; it was rolled back, earlier ones stay.
-        sys.exit(f"Migration failed, rolled back and not recorded: {failure}")
+    except Exception as exc:
+        # The migration that failed was rolled back; earlier ones stay applied.
+        sys.exit(
+            f"\nMigration failed, rolled back and not recorded: "
+            f"{type(exc).__name__}: {exc}"
+        )
+    if applied:
+        print(f"Applied {len(applied)} migration(s).")
+    else:
+        print("No migrations need to be run.")

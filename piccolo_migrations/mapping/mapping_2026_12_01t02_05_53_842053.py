@@ -1,0 +1,152 @@
+"""The tree check function pins its search_path and names its table in full.
+
+Without a pinned search_path, ``vde_map_items`` in the function's queries was
+looked up along the caller's path, where ``pg_temp`` comes first: the
+application's role could create a TEMP table of that name holding a fake
+parent and commit a tile that breaks the tree (issue 13). Now the function runs
+with ``search_path = pg_catalog, pg_temp`` (built-ins first, temporary objects
+last) and reads the table it fires on by schema and name (``TG_TABLE_SCHEMA``,
+``TG_TABLE_NAME``). Only that changes: the checks and messages are those of
+migration 2026-11-26T17:35:14:090003, whose text BACKWARDS restores.
+"""
+
+import importlib.util
+from pathlib import Path
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine import engine_finder
+
+ID = "2026-12-01T02:05:53:842053"
+VERSION = "1.38.0"
+DESCRIPTION = "tree check function pins search_path"
+
+# A tile's parent path, from the tile's own path (as in the tree migration).
+PARENT_PATH = "CASE WHEN length({0}) = 1 THEN '' ELSE left({0}, -2) END"
+
+MISPLACED = f"""(c.coord_user_id <> p.coord_user_id
+           OR c.coord_group_id <> p.coord_group_id
+           OR c.path = ''
+           OR p.path <> {PARENT_PATH.format("c.path")})"""
+
+MOVED = """(SELECT c.* FROM new_rows c LEFT JOIN old_rows o ON o.id = c.id
+        WHERE o.id IS NULL
+           OR (c.coord_user_id, c.coord_group_id, c.path, c.parent_id, c.item_type)
+              IS DISTINCT FROM
+              (o.coord_user_id, o.coord_group_id, o.path, o.parent_id, o.item_type))"""
+
+# format() templates: %1$I.%2$I is the table the trigger fires on. new_rows and
+# old_rows are the statement's transition tables, which no other name shadows.
+FIND_MISPLACED = f"""SELECT c.id, c.coord_user_id, c.coord_group_id, c.path,
+               p.id AS parent_id, p.coord_user_id AS parent_user_id,
+               p.coord_group_id AS parent_group_id, p.path AS parent_path
+        FROM (SELECT c.id, c.coord_user_id, c.coord_group_id, c.path, c.parent_id
+              FROM {{0}} c WHERE c.parent_id IS NOT NULL ORDER BY c.parent_id) c
+        CROSS JOIN LATERAL (
+            SELECT p.id, p.coord_user_id, p.coord_group_id, p.path
+            FROM %1$I.%2$I p WHERE p.id = c.parent_id OFFSET 0 FOR SHARE) p
+        WHERE {MISPLACED}
+        LIMIT 1"""
+
+FIND_LEFT_BEHIND = f"""SELECT p.id, p.coord_user_id, p.coord_group_id, p.path,
+               c.id AS child_id, c.coord_user_id AS child_user_id,
+               c.coord_group_id AS child_group_id, c.path AS child_path
+        FROM new_rows p JOIN old_rows o ON o.id = p.id
+        CROSS JOIN LATERAL (
+            SELECT c.id, c.coord_user_id, c.coord_group_id, c.path
+            FROM %1$I.%2$I c WHERE c.parent_id = p.id OFFSET 0) c
+        WHERE (p.coord_user_id, p.coord_group_id, p.path)
+              IS DISTINCT FROM (o.coord_user_id, o.coord_group_id, o.path)
+          AND {MISPLACED}
+        LIMIT 1"""
+
+TABLE = "TG_TABLE_SCHEMA, TG_TABLE_NAME"
+
+FORWARDS = f"""
+CREATE OR REPLACE FUNCTION vde_map_items_tree_check() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off AS $function$
+DECLARE
+    bad record;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        EXECUTE format($q${FIND_MISPLACED.format("new_rows")}$q$, {TABLE}) INTO bad;
+    ELSE
+        EXECUTE format($q${FIND_MISPLACED.format(MOVED)}$q$, {TABLE}) INTO bad;
+    END IF;
+    IF bad.id IS NOT NULL THEN
+        IF bad.coord_user_id <> bad.parent_user_id
+           OR bad.coord_group_id <> bad.parent_group_id THEN
+            RAISE EXCEPTION
+                'vde_map_items_tree_parent: tile % in map (%, %) has parent % in map (%, %)',
+                bad.id, bad.coord_user_id, bad.coord_group_id,
+                bad.parent_id, bad.parent_user_id, bad.parent_group_id
+            USING ERRCODE = 'check_violation',
+                  CONSTRAINT = 'vde_map_items_tree_parent',
+                  TABLE = TG_TABLE_NAME, SCHEMA = TG_TABLE_SCHEMA,
+                  HINT = 'A tile and its parent lie in the same map.';
+        END IF;
+        RAISE EXCEPTION
+            'vde_map_items_tree_path: tile % at path ''%'' is not one direction below its parent % at path ''%''',
+            bad.id, bad.path, bad.parent_id, bad.parent_path
+        USING ERRCODE = 'check_violation',
+              CONSTRAINT = 'vde_map_items_tree_path',
+              TABLE = TG_TABLE_NAME, SCHEMA = TG_TABLE_SCHEMA,
+              HINT = 'A tile''s path is its parent''s path plus one direction.';
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        EXECUTE format($q${FIND_LEFT_BEHIND}$q$, {TABLE}) INTO bad;
+        IF bad.id IS NOT NULL THEN
+            RAISE EXCEPTION
+                'vde_map_items_tree_children: tile % moved to (%, %, ''%'') without its child % at (%, %, ''%'')',
+                bad.id, bad.coord_user_id, bad.coord_group_id, bad.path,
+                bad.child_id, bad.child_user_id, bad.child_group_id, bad.child_path
+            USING ERRCODE = 'check_violation',
+                  CONSTRAINT = 'vde_map_items_tree_children',
+                  TABLE = TG_TABLE_NAME, SCHEMA = TG_TABLE_SCHEMA,
+                  HINT = 'Move a tile with its subtree in one statement '
+                         '(vde.mapping.moves.move_subtree).';
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$function$
+"""
+
+
+def _tree_migration_function() -> str:
+    """The function as the tree migration created it (that file never changes)."""
+    path = Path(__file__).with_name("mapping_2026_11_26t17_35_14_090003.py")
+    spec = importlib.util.spec_from_file_location("vde_tree_migration", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text: str = module.TREE_CHECK_FUNCTION
+    return text.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
+
+
+# CREATE OR REPLACE also replaces the SET options: search_path is unpinned again.
+BACKWARDS = _tree_migration_function()
+
+
+async def run(sql: str) -> None:
+    engine = engine_finder()
+    assert engine is not None
+    await engine.run_ddl(sql)
+
+
+async def forwards():
+    manager = MigrationManager(
+        migration_id=ID, app_name="mapping", description=DESCRIPTION
+    )
+
+    async def raw_forwards():
+        await run(FORWARDS)
+
+    async def raw_backwards():
+        await run(BACKWARDS)
+
+    manager.add_raw(raw_forwards)
+    manager.add_raw_backwards(raw_backwards)
+
+    return manager

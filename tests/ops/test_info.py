@@ -1,0 +1,104 @@
+"""``piccolo vde info`` hides passwords; vde's read-only commands write nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from vde.ops.commands.info import redacted
+
+REPO = Path(__file__).resolve().parents[2]
+SECRET = "Sekr1t-pw"
+
+
+@pytest.mark.parametrize(
+    ("dsn", "shown"),
+    [
+        (f"postgresql://app:{SECRET}@db:5432/vde", "postgresql://app:***@db:5432/vde"),
+        (f"postgres://app:{SECRET}@x@h1,h2/vde", "postgres://app:***@h1,h2/vde"),
+        (
+            f"postgresql://app@db/vde?sslmode=require&password={SECRET}",
+            "postgresql://app@db/vde?sslmode=require&password=***",
+        ),
+        (
+            f"postgresql:///vde?host=/run/pg&PassWord={SECRET}&sslpassword={SECRET}",
+            "postgresql:///vde?host=/run/pg&PassWord=***&sslpassword=***",
+        ),
+        (
+            f"postgresql://app:{SECRET}@db/vde?PASSWORD={SECRET}",
+            "postgresql://app:***@db/vde?PASSWORD=***",
+        ),
+        (
+            f"host=db user=app password={SECRET} dbname=vde",
+            "host=db user=app password=*** dbname=vde",
+        ),
+        (
+            f"host=db Password = 'a {SECRET} \\' b' dbname=vde",
+            "host=db Password = *** dbname=vde",
+        ),
+        (
+            "postgresql://app@db/vde?sslmode=require",
+            "postgresql://app@db/vde?sslmode=require",
+        ),
+    ],
+)
+def test_redacted_hides_every_form_of_password(dsn: str, shown: str) -> None:
+    assert redacted(dsn) == shown
+    assert SECRET not in redacted(dsn)
+
+
+def piccolo(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONIOENCODING": "utf-8"}
+    command = [sys.executable, "-m", "piccolo.main", "vde", *args]
+    return subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def with_password_parameter(url: str) -> str:
+    # Both test servers trust local connections: the password is never asked.
+    return url + ("&" if "?" in url else "?") + f"password={SECRET}"
+
+
+async def test_info_prints_the_server_without_the_password(vde_empty_url: str) -> None:
+    result = piccolo(with_password_parameter(vde_empty_url), "info")
+    assert result.returncode == 0, result.stderr
+    assert "password=***" in result.stdout
+    assert "server:   PostgreSQL" in result.stdout
+    assert SECRET not in result.stdout + result.stderr
+
+
+OBJECTS = """
+SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+"""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["info"], ["drift"], ["lint", "--output={tmp}"], ["app_role", "--name=vde_ro_x"]],
+    ids=["info", "drift", "lint", "app_role"],
+)
+async def test_read_only_commands_leave_a_database_without_piccolo_table_as_it_was(
+    vde_empty_url: str, tmp_path: Path, command: list[str]
+) -> None:
+    # Piccolo's CLI counted unapplied migrations before every `piccolo vde`
+    # command, creating its `migration` table on the way (piccolo-notes #21).
+    args = [arg.format(tmp=tmp_path) for arg in command]
+    result = piccolo(vde_empty_url, *args)
+    # drift finds every table missing and app_role finds no tables: both exit 1.
+    assert result.returncode == (0 if args[0] in ("info", "lint") else 1), result
+    connection = await asyncpg.connect(vde_empty_url)
+    try:
+        assert await connection.fetchval("SELECT to_regclass('migration')") is None
+        assert await connection.fetchval(OBJECTS) == 0
+        assert not await connection.fetchval(
+            "SELECT true FROM pg_roles WHERE rolname = 'vde_ro_x'"
+        )
+    finally:
+        await connection.close()
