@@ -91,6 +91,20 @@ async def apply_migration_in_current_transaction(
     return True
 
 
+async def apply_all_in_current_transaction() -> list[MigrationKey]:
+    """Every unrecorded migration and its record, inside the caller's transaction.
+
+    For a caller that builds the schema as one step of a larger transaction
+    (``piccolo vde adopt --apply``) and holds the migration lock in it.
+    """
+    await Migration.create_table(if_not_exists=True)
+    return [
+        (app_name, migration_id)
+        for app_name, migration_id in await pending_migrations()
+        if await apply_migration_in_current_transaction(app_name, migration_id)
+    ]
+
+
 async def apply_pending(
     engine: PostgresEngine,
     timeout: float = 0,

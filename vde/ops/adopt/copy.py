@@ -13,11 +13,11 @@ import contextlib
 import io
 
 import asyncpg
-from piccolo.apps.migrations.commands.forwards import run_forwards
 
 from vde.ops.adopt.conversions import FIXES, expressions, source_from
 from vde.ops.adopt.findings import CONTAINER_TITLE, Plan
 from vde.ops.adopt.layout import ORIGINALS_SCHEMA, TABLES, Layout, quoted
+from vde.ops.forwards import apply_all_in_current_transaction
 
 #: The temporary table of new composition containers.
 CONTAINERS = "adopt_containers"
@@ -66,14 +66,17 @@ async def drop_partial(connection: asyncpg.Connection, layout: Layout) -> None:
         )
 
 
-async def build_schema() -> str:
+async def build_schema() -> int:
     """vde's migrations, recorded in ``migration``, inside the open transaction."""
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
-        result = await run_forwards(app_name="all")
-    if not result.success:
-        raise AdoptError(f"migrations failed: {result.message}\n{output.getvalue()}")
-    return output.getvalue()
+        try:
+            applied = await apply_all_in_current_transaction()
+        except Exception as error:
+            raise AdoptError(
+                f"migrations failed: {error!r}\n{output.getvalue()}"
+            ) from error
+    return len(applied)
 
 
 async def target_types(connection: asyncpg.Connection, table: str) -> dict[str, str]:

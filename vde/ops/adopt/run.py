@@ -15,7 +15,7 @@ from vde.ops.adopt.findings import Finding, Plan
 from vde.ops.adopt.layout import ORIGINALS_SCHEMA, Kind, Layout, detect, quoted
 from vde.ops.adopt.plan import make_plan
 from vde.ops.adopt.report import layout_lines, plan_lines, verdict
-from vde.ops.migration_lock import MIGRATION_LOCK_KEY
+from vde.ops.migration_lock import lock_migrations
 
 REMOVE_ORIGINALS = f"DROP SCHEMA {ORIGINALS_SCHEMA} CASCADE"
 
@@ -46,9 +46,7 @@ async def apply(engine: PostgresEngine, repair: bool) -> int:
         async with engine.transaction() as transaction:
             connection: asyncpg.Connection = transaction.connection
             # The lock `piccolo vde migrate` takes: no migrate runs meanwhile.
-            await connection.execute(
-                "SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK_KEY
-            )
+            await lock_migrations(engine)
             await connection.execute("SET LOCAL TimeZone = 'UTC'")
             layout = await detect(connection)
             status = _not_adoptable(layout)
@@ -62,8 +60,7 @@ async def apply(engine: PostgresEngine, repair: bool) -> int:
                 raise Refused(1)
             await copy.drop_partial(connection, layout)
             await copy.move_originals(connection, layout)
-            output = await copy.build_schema()
-            ran = output.count("ok! ")
+            ran = await copy.build_schema()
             print(f"Built vde's schema: {ran} migration(s) applied and recorded.")
             await copy.copy_rows(connection, layout, plan)
             await copy.restart_identities(connection)
