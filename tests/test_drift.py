@@ -277,4 +277,4 @@ async def test_changed_function_set_option_is_named(
     assert lines[0].startswith(
         "SET options of function vde_map_items_tree_check(): expected "
     )
-    assert lines[0].endswith("SET search_path TO 'pg_temp', 'public'")
+    assert "found SET search_path TO 'pg_temp', 'public'" in lines[0]

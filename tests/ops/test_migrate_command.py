@@ -183,7 +183,7 @@ INTERRUPTION_POINTS = {
     "waiting for the migration lock": (
         "SELECT pg_advisory_xact_lock({key})",
         "locktype = 'advisory'",
-        ["auth"],
+        ["auth", "auth"],
         "vde_llm_job_results",
     ),
     "inside a migration": (
@@ -191,13 +191,13 @@ INTERRUPTION_POINTS = {
         # keys to vde_users, which need a lock that conflicts with this one.
         "LOCK TABLE vde_users IN ROW EXCLUSIVE MODE",
         "relation = 'vde_users'::regclass",
-        ["auth", "llm", "llm"],
+        ["auth", "auth", "llm", "llm"],
         "vde_map_items",
     ),
     "after the migration, recording it": (
         "LOCK TABLE migration IN SHARE MODE",
         "relation = 'migration'::regclass",
-        ["auth"],
+        ["auth", "auth"],
         "vde_llm_job_results",
     ),
 }
@@ -222,14 +222,16 @@ WHERE datname = current_database() AND pid <> pg_backend_pid()
 
 
 async def apply_auth_migration(url: str) -> None:
-    """Record and apply auth's migration only, through the reusable runner."""
+    """Record and apply auth's migrations only, through the reusable runner."""
     engine = PostgresEngine(config={"dsn": url})
     with use_engine(engine):
         async with engine.transaction():
             await lock_migrations(engine)
             await Migration.create_table(if_not_exists=True)
-            (auth,) = [m for m in await pending_migrations() if m[0] == "auth"]
-            assert await apply_migration_in_current_transaction(*auth)
+            auth = [m for m in await pending_migrations() if m[0] == "auth"]
+            assert auth
+            for migration in auth:
+                assert await apply_migration_in_current_transaction(*migration)
 
 
 async def poll(connection: asyncpg.Connection, sql: str, want: int) -> None:
