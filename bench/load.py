@@ -12,7 +12,7 @@ meanwhile): the database must refuse those writes by a constraint or the tree
 rule (``UniqueViolationError``, ``ForeignKeyViolationError``,
 ``CheckViolationError``) or by vde's move helpers (``TreeError``: the tile
 or the new parent went away meanwhile), never with any other error. Writes run
-through ``vde.transactions.retry_transaction`` as repositories should, so a
+through ``vde.transactions.run_atomic`` as repositories should, so a
 deadlock victim (rolled back whole) runs again and is counted as retried, not as
 an error. Afterwards
 every map must still be a tree and every base item's versions must be 1..N
@@ -30,16 +30,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import asyncpg
+from piccolo.engine.postgres import PostgresEngine
 
+from vde.database import connection_pool
 from vde.errors import TreeError
 from vde.mapping import queries
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.invariants import tree_violations, version_gaps
 from vde.mapping.moves import move_subtree, swap_tiles
 from vde.mapping.versions import append_version
+from vde.ops.engine import use_engine
 from vde.ops.forwards import migrate
 from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
-from vde.transactions import retry_transaction
+from vde.transactions import Tx, run_atomic
 
 #: Refusals a racing client may get: the rule it broke is named, nothing is
 #: written. ``TreeError``: vde's move helpers found the tile or the target's
@@ -87,7 +90,7 @@ class Tally:
     #: (operation, "ErrorClass (constraint)") -> count
     refused: Counter[tuple[str, str]] = field(default_factory=Counter)
     failed: Counter[tuple[str, str]] = field(default_factory=Counter)
-    #: (operation, "ErrorClass") -> transactions run again by retry_transaction
+    #: (operation, "ErrorClass") -> transactions run again by run_atomic
     retried: Counter[tuple[str, str]] = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)
 
@@ -129,9 +132,11 @@ class Client:
     """One repository user with its own connection."""
 
     def __init__(
-        self, conn: asyncpg.Connection, items: list[int], seed: int, moves: str
+        self, pool: asyncpg.Pool, items: list[int], seed: int, moves: str
     ) -> None:
-        self.conn = conn
+        #: the pool for reads; a write's transaction while it runs
+        self.conn: asyncpg.Pool | asyncpg.Connection = pool
+        self.pool = pool
         self.moves = moves
         self.items = items
         self.rng = random.Random(seed)
@@ -223,7 +228,7 @@ MIX: dict[str, int] = {
 }
 
 
-#: Writes run as repositories should run them: through ``retry_transaction``,
+#: Writes run as repositories should run them: through ``run_atomic``,
 #: which runs a deadlock victim's transaction again (it was rolled back whole).
 WRITES = {"insert_tile", "move_subtree", "swap_tiles", "delete_subtree",
           "append_version"}
@@ -240,9 +245,18 @@ async def _run_client(client: Client, deadline: float, tally: Tally) -> None:
         def count_retry(error: Exception, name: str = name) -> None:
             tally.retried[(name, type(error).__name__)] += 1
 
+        async def work(
+            tx: Tx, operation: Callable[[], Awaitable[None]] = operation
+        ) -> None:
+            client.conn = tx.connection
+            try:
+                await operation()
+            finally:
+                client.conn = client.pool
+
         try:
             if name in WRITES:
-                await retry_transaction(client.conn, operation, on_retry=count_retry)
+                await run_atomic(work, attempts=5, on_retry=count_retry)
             else:
                 await operation()
         except EXPECTED as error:
@@ -263,19 +277,21 @@ async def run(
     setup = await asyncpg.connect(url)
     try:
         items = await _seed(setup)
-        connections = [await asyncpg.connect(url) for _ in range(clients)]
         tally = Tally()
-        deadline = time.monotonic() + seconds
-        try:
-            await asyncio.gather(
-                *(
-                    _run_client(Client(conn, items, seed, moves), deadline, tally)
-                    for seed, conn in enumerate(connections)
+        # Writes run in Piccolo's transactions (run_atomic) on the engine the
+        # tables use, pointed at the scratch database: one connection a client.
+        engine = PostgresEngine(config={"dsn": url})
+        with use_engine(engine):
+            async with connection_pool(engine, min_size=clients, max_size=clients):
+                assert engine.pool is not None
+                deadline = time.monotonic() + seconds
+                await asyncio.gather(
+                    *(
+                        _run_client(Client(engine.pool, items, seed, moves),
+                                    deadline, tally)
+                        for seed in range(clients)
+                    )
                 )
-            )
-        finally:
-            for conn in connections:
-                await conn.close()
         facts = {
             "tiles": await setup.fetchval("SELECT count(*) FROM vde_map_items"),
             "versions": await setup.fetchval(
