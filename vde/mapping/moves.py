@@ -22,6 +22,8 @@ against the new paths. The statements are the same for 1 tile or 20,000.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import asyncpg
 
 from vde.errors import InvalidMoveError
@@ -36,6 +38,11 @@ from vde.mapping.places import (
     refusing_taken,
 )
 from vde.transactions import Executor, transaction_of
+
+#: Runs of a move or swap when tiles keep joining the subtree meanwhile.
+RACE_ATTEMPTS = 5
+#: The tree trigger's rules (``vde_map_items_tree_parent``, ``_path``, ``_children``).
+_TREE_RULES = "vde_map_items_tree_"
 
 #: $1-$4: the subtree (owner, group, path range); $5-$7: where its top goes;
 #: $8: the top's new parent. The WHERE names the SOURCE owner; $5 may differ.
@@ -81,26 +88,29 @@ async def move_subtree(
     cannot do in one statement on one node (there it is copy + delete).
     """
     check_target(target)
-    with refusing_taken(target):
-        async with transaction_of(executor) as conn:
-            source = await _movable(conn, tile)
-            if source.place == target:
-                return 0
-            if _inside(target, source.place):
-                raise InvalidMoveError(
-                    f"tile {source.id} cannot move into its own subtree ({target})"
-                )
-            source.check_fits(target)
-            parent_id = await parent_for(conn, target)
-            status = await conn.execute(
-                MOVE_SQL,
-                *coordinates_args(source.place),
-                target.user_id,
-                target.group_id,
-                target.path,
-                parent_id,
+
+    async def move(conn: asyncpg.Connection) -> int:
+        source = await _movable(conn, tile)
+        if source.place == target:
+            return 0
+        if _inside(target, source.place):
+            raise InvalidMoveError(
+                f"tile {source.id} cannot move into its own subtree ({target})"
             )
-    return int(status.split()[-1])
+        source.check_fits(target)
+        parent_id = await parent_for(conn, target)
+        status = await conn.execute(
+            MOVE_SQL,
+            *coordinates_args(source.place),
+            target.user_id,
+            target.group_id,
+            target.path,
+            parent_id,
+        )
+        return int(status.split()[-1])
+
+    with refusing_taken(target):
+        return await _whole(executor, move)
 
 
 async def swap_tiles(executor: Executor, a: TileRef, b: TileRef) -> int:
@@ -110,12 +120,13 @@ async def swap_tiles(executor: Executor, a: TileRef, b: TileRef) -> int:
     parents is taken. The two may be in different maps, also of different
     owners (swapping across maps is allowed: each subtree takes the other's
     place and parent); neither may lie in the other's subtree, nor be a root.
-    The subtrees are locked in coordinate order, so two swaps sharing a tile
-    queue instead of deadlocking.
+    The subtrees are locked in id order (tiles named by coordinates: in
+    coordinate order), so two swaps sharing a tile queue instead of deadlocking.
     """
-    async with transaction_of(executor) as conn:
+
+    async def swap(conn: asyncpg.Connection) -> int:
         found = [(ref, await place_of(conn, ref)) for ref in (a, b)]
-        found.sort(key=lambda pair: _order(pair[1][0]))
+        found.sort(key=lambda pair: _order(pair[1]))
         first, second = [await _movable(conn, ref, at) for ref, at in found]
         if first.id == second.id:
             return 0
@@ -135,7 +146,33 @@ async def swap_tiles(executor: Executor, a: TileRef, b: TileRef) -> int:
             first.parent_id,
             second.parent_id,
         )
-    return int(status.split()[-1])
+        return int(status.split()[-1])
+
+    return await _whole(executor, swap)
+
+
+async def _whole(
+    executor: Executor, work: Callable[[asyncpg.Connection], Awaitable[int]]
+) -> int:
+    """Run ``work`` in a savepoint again when a tile joined the subtree meanwhile.
+
+    The lock statement locks the tiles its snapshot shows. A tile whose parent
+    was committed just after that snapshot can be added below it before the
+    UPDATE locks the parent, and be committed after the UPDATE's own snapshot:
+    the UPDATE then moves the parent without it, and the tree check refuses
+    (``vde_map_items_tree_children``). Nothing was written; running the move
+    again, with a newer snapshot, takes the late tile along.
+    """
+    async with transaction_of(executor) as conn:
+        for attempt in range(1, RACE_ATTEMPTS + 1):
+            try:
+                async with conn.transaction():
+                    return await work(conn)
+            except asyncpg.CheckViolationError as error:
+                late_tile = (error.constraint_name or "").startswith(_TREE_RULES)
+                if not late_tile or attempt == RACE_ATTEMPTS:
+                    raise
+    raise AssertionError("unreachable")
 
 
 async def _movable(
@@ -161,8 +198,13 @@ def check_target(target: MapCoordinates) -> None:
         raise InvalidMoveError(f"{target} is a map root position; roots stay put")
 
 
-def _order(place: MapCoordinates) -> tuple[int, int, str]:
-    return (place.user_id, place.group_id, place.path)
+def _order(found: tuple[MapCoordinates, int | None]) -> tuple[int, int, int, str]:
+    """Lock order: by id where the caller named one (ids never change, so every
+    transaction agrees), else by coordinates."""
+    place, tile_id = found
+    if tile_id is not None:
+        return (0, tile_id, 0, "")
+    return (1, place.user_id, place.group_id, place.path)
 
 
 def _inside(place: MapCoordinates, tile: MapCoordinates) -> bool:

@@ -38,7 +38,7 @@ TileRef: TypeAlias = MapCoordinates | Tile | int
 COORDINATES_UNIQUE = "vde_map_items_coordinates_unique"
 
 #: How often a tile named by id is looked up again when it moved meanwhile.
-RELOCATE_ATTEMPTS = 5
+RELOCATE_ATTEMPTS = 10
 
 #: The one statement without the owner: where tile $1 is (no lock).
 LOCATE_SQL = (
@@ -46,7 +46,9 @@ LOCATE_SQL = (
 )
 
 #: Lock a tile and its subtree (one path range, in id order as the tree trigger
-#: locks) and describe it: its top tile, size and longest path.
+#: locks) and describe it: its top tile, size and longest path. $5: the id the
+#: top tile must have (NULL: any); if another tile sits there, nothing is
+#: locked, so a stale read never takes another subtree's locks out of order.
 _LOCK_SUBTREE = """
 SELECT max(s.id) FILTER (WHERE s.path = $3) AS id,
        max(s.item_type) FILTER (WHERE s.path = $3) AS item_type,
@@ -55,6 +57,9 @@ SELECT max(s.id) FILTER (WHERE s.path = $3) AS id,
        coalesce(max(length(s.path)), 0) AS deepest
 FROM (SELECT id, path, item_type, parent_id FROM vde_map_items
       WHERE coord_user_id = $1 AND coord_group_id = $2 AND path >= $3 AND path < $4
+        AND ($5::int IS NULL OR EXISTS (
+            SELECT 1 FROM vde_map_items t WHERE t.coord_user_id = $1
+               AND t.coord_group_id = $2 AND t.path = $3 AND t.id = $5))
       ORDER BY id FOR {0}) AS s
 """
 LOCK_SUBTREE_SQL = {
@@ -131,20 +136,37 @@ async def lock_subtree(
             place, wanted = found
         else:
             place, wanted = await place_of(conn, ref, again=attempt > 0)
-        row = await conn.fetchrow(sql, *coordinates_args(place))
-        assert row is not None  # an aggregate always returns a row
-        if row["id"] is not None and wanted in (None, row["id"]):
-            return Subtree(
-                place,
-                row["id"],
-                row["item_type"],
-                row["parent_id"],
-                row["size"],
-                row["deepest"],
-            )
         if wanted is None:
-            raise TileNotFoundError(f"no tile at {place}")
+            row = await conn.fetchrow(sql, *coordinates_args(place), None)
+            if row is None or row["id"] is None:
+                raise TileNotFoundError(f"no tile at {place}")
+            return _subtree(place, row)
+        # The tile may have moved since it was read, and another one taken its
+        # place: lock in a savepoint, so the wrong tiles' locks are let go.
+        try:
+            async with conn.transaction():
+                row = await conn.fetchrow(sql, *coordinates_args(place), wanted)
+                if row is not None and row["id"] == wanted:
+                    return _subtree(place, row)
+                raise _Elsewhere
+        except _Elsewhere:
+            continue
     raise TileNotFoundError(f"tile {ref!r} kept moving while it was being locked")
+
+
+class _Elsewhere(Exception):
+    """The tile named by id was not where it had just been read."""
+
+
+def _subtree(place: MapCoordinates, row: asyncpg.Record) -> Subtree:
+    return Subtree(
+        place,
+        row["id"],
+        row["item_type"],
+        row["parent_id"],
+        row["size"],
+        row["deepest"],
+    )
 
 
 async def find_tile(conn: asyncpg.Connection, ref: TileRef, sql: str) -> asyncpg.Record:
