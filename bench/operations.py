@@ -375,7 +375,7 @@ def table(results: list[MapResult]) -> str:
     for r in results:
         vde, seed = r.sides["vde"], r.sides["seed"]
         seed_ms = f"{seed.median_ms:,.2f}" if seed.times_ms else "not run"
-        ratio = f"{vde.median_ms / seed.median_ms:.2f}x" if seed.times_ms else "-"
+        ratio = _ratio(vde.median_ms / seed.median_ms) if seed.times_ms else "-"
         lines.append(
             f"| {r.name} | {r.size} | {r.runs} | {vde.median_ms:,.2f} "
             f"| {_counts(vde)} | {seed_ms} | {_counts(seed)} | {ratio} |"
@@ -388,3 +388,8 @@ def _counts(measured: Measured) -> str:
         return "-"
     low, high = min(measured.statements), max(measured.statements)
     return str(low) if low == high else f"{low}-{high}"
+
+
+def _ratio(value: float) -> str:
+    """``0.57x``; below 0.1 as ``1/N``, as the main table writes it."""
+    return f"{value:.2f}x" if value >= 0.1 else f"1/{1 / value:,.0f}"
