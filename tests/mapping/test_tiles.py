@@ -8,9 +8,11 @@ import asyncpg
 import pytest
 
 from tests.conftest import table_rows
+from vde.auth.tables import User
 from vde.errors import InvalidMoveError, TargetOccupiedError, TileNotFoundError
 from vde.mapping import MapCoordinates, Tile, add_tile, create_map, tile_at
 from vde.mapping.invariants import tree_violations
+from vde.transactions import atomic
 
 WATCHED = ("vde_map_items", "vde_base_items", "vde_user_mapping")
 
@@ -130,3 +132,16 @@ async def test_add_tile_on_a_pool_commits_on_its_own(
         vde_db.engine.pool, MapCoordinates(root.coord_user_id, 0, "6"), "t", "c"
     )
     assert await tile_at(vde_conn, MapCoordinates(root.coord_user_id, 0, "6")) == tile
+
+
+async def test_a_failed_unit_of_work_takes_the_map_and_the_piccolo_insert_back(
+    vde_db: Any, vde_conn: asyncpg.Connection
+) -> None:
+    with pytest.raises(RuntimeError):
+        async with atomic() as tx:
+            await User.insert(User(id="eve", email="eve@example.com"))
+            root = await create_map(tx, "eve", "Eve", "e")
+            await add_tile(tx, MapCoordinates(root.coord_user_id, 0, "1"), "t", "c")
+            raise RuntimeError("caller gives up")
+    for table in ("vde_users", *WATCHED):
+        assert await vde_conn.fetchval(f"SELECT count(*) FROM {table}") == 0, table
