@@ -20,7 +20,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import compare, report
+from bench import compare, operations, report
 from bench.databases import load, scratch_sides
 from bench.generate import generate
 from bench.workload import OPERATIONS
@@ -54,8 +54,12 @@ async def main(scale: float, only: set[str] | None) -> int:
         finally:
             await conn.close()
         results = await compare.run(sides, dataset.facts, scale, only, _log)
+        map_results = await operations.run(sides, dataset.facts, scale, only, _log)
     total = time.perf_counter() - started
     table, found = report.table(results), report.targets(results)
+    if map_results:
+        table += "\n\nMap operations (vde.mapping vs the seed's repositories):\n\n"
+        table += operations.table(map_results)
     machine = f"{len(os.sched_getaffinity(0))} cores, PostgreSQL {version}"
     summary = (
         f"{table}\n\nTargets:\n{report.target_lines(found)}\n\n"
@@ -73,6 +77,12 @@ async def main(scale: float, only: set[str] | None) -> int:
         "load_seconds": load_seconds,
         "total_seconds": total,
         "results": [dataclasses.asdict(r) for r in results],
+        "map_operations": [
+            {"name": r.name, "size": r.size, "runs": r.runs,
+             **{side: {"times_ms": m.times_ms, "statements": sorted(m.statements)}
+                for side, m in r.sides.items()}}
+            for r in map_results
+        ],
         "targets": [dataclasses.asdict(t) for t in found],
     }, indent=1))
     _log(f"raw results: {OUT}/results-{stamp}.json")
@@ -84,7 +94,8 @@ def cli() -> int:
     parser.add_argument("--scale", type=float, default=1.0,
                         help="fraction of the timed runs to do (warm-ups stay)")
     parser.add_argument("--only", action="append", metavar="OPERATION",
-                        choices=[op.name for op in OPERATIONS],
+                        choices=sorted({op.name for op in OPERATIONS}
+                                       | {op.name for op in operations.MAP_OPERATIONS}),
                         help="run only this operation (repeatable)")
     args = parser.parse_args()
     return asyncio.run(main(args.scale, set(args.only) if args.only else None))

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
+from vde.database import connection_pool
 from vde.errors import TreeError
 from vde.mapping import queries
 from vde.mapping.coordinates import MapCoordinates
@@ -89,7 +90,7 @@ class Tally:
     #: (operation, "ErrorClass (constraint)") -> count
     refused: Counter[tuple[str, str]] = field(default_factory=Counter)
     failed: Counter[tuple[str, str]] = field(default_factory=Counter)
-    #: (operation, "ErrorClass") -> units run again by run_atomic
+    #: (operation, "ErrorClass") -> transactions run again by run_atomic
     retried: Counter[tuple[str, str]] = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)
 
@@ -131,9 +132,11 @@ class Client:
     """One repository user with its own connection."""
 
     def __init__(
-        self, conn: asyncpg.Connection, items: list[int], seed: int, moves: str
+        self, pool: asyncpg.Pool, items: list[int], seed: int, moves: str
     ) -> None:
-        self.conn = conn
+        #: the pool for reads; a write's transaction while it runs
+        self.conn: asyncpg.Pool | asyncpg.Connection = pool
+        self.pool = pool
         self.moves = moves
         self.items = items
         self.rng = random.Random(seed)
@@ -225,8 +228,8 @@ MIX: dict[str, int] = {
 }
 
 
-#: Writes run as repositories should run them: through ``run_atomic``, which
-#: runs a deadlock victim's unit again (it was rolled back whole).
+#: Writes run as repositories should run them: through ``run_atomic``,
+#: which runs a deadlock victim's transaction again (it was rolled back whole).
 WRITES = {"insert_tile", "move_subtree", "swap_tiles", "delete_subtree",
           "append_version"}
 
@@ -242,19 +245,18 @@ async def _run_client(client: Client, deadline: float, tally: Tally) -> None:
         def count_retry(error: Exception, name: str = name) -> None:
             tally.retried[(name, type(error).__name__)] += 1
 
-        async def in_unit(
+        async def work(
             tx: Tx, operation: Callable[[], Awaitable[None]] = operation
         ) -> None:
-            # The client's operation runs on the unit's connection.
-            own, client.conn = client.conn, tx.connection
+            client.conn = tx.connection
             try:
                 await operation()
             finally:
-                client.conn = own
+                client.conn = client.pool
 
         try:
             if name in WRITES:
-                await run_atomic(in_unit, on_retry=count_retry)
+                await run_atomic(work, attempts=5, on_retry=count_retry)
             else:
                 await operation()
         except EXPECTED as error:
@@ -275,29 +277,21 @@ async def run(
     setup = await asyncpg.connect(url)
     try:
         items = await _seed(setup)
-        connections = [await asyncpg.connect(url) for _ in range(clients)]
         tally = Tally()
-        deadline = time.monotonic() + seconds
-        # The tables' engine, on a pool of one connection per client: each
-        # client's writes are units of work (run_atomic) on it.
+        # Writes run in Piccolo's transactions (run_atomic) on the engine the
+        # tables use, pointed at the scratch database: one connection a client.
         engine = PostgresEngine(config={"dsn": url})
-        try:
-            with use_engine(engine):
-                await engine.start_connection_pool(min_size=1, max_size=clients)
-                try:
-                    await asyncio.gather(
-                        *(
-                            _run_client(
-                                Client(conn, items, seed, moves), deadline, tally
-                            )
-                            for seed, conn in enumerate(connections)
-                        )
+        with use_engine(engine):
+            async with connection_pool(engine, min_size=clients, max_size=clients):
+                assert engine.pool is not None
+                deadline = time.monotonic() + seconds
+                await asyncio.gather(
+                    *(
+                        _run_client(Client(engine.pool, items, seed, moves),
+                                    deadline, tally)
+                        for seed in range(clients)
                     )
-                finally:
-                    await engine.close_connection_pool()
-        finally:
-            for conn in connections:
-                await conn.close()
+                )
         facts = {
             "tiles": await setup.fetchval("SELECT count(*) FROM vde_map_items"),
             "versions": await setup.fetchval(

@@ -1,5 +1,7 @@
 """move_subtree, swap_tiles and copy_subtree keep every map a tree, in one call.
 
+Tiles are named by id here; by coordinates and by ``Tile`` at the end.
+
 A 40-tile subtree is moved, swapped and copied; afterwards every tile is where
 its old path says (translated) and no row of the table is out of place.
 """
@@ -13,9 +15,9 @@ import pytest
 from asyncpg.exceptions import UniqueViolationError
 
 from vde.errors import TargetOccupiedError, TargetTooDeepError, TreeError
+from vde.mapping import copy_subtree, move_subtree, swap_tiles, tile_at
 from vde.mapping.coordinates import MAX_DEPTH, MapCoordinates
 from vde.mapping.invariants import tree_violations
-from vde.mapping.moves import copy_subtree, move_subtree, swap_tiles
 
 Row = dict[str, Any]
 TILES = "vde_map_items"
@@ -172,53 +174,58 @@ async def test_impossible_moves_are_refused(
 async def test_roots_and_nested_tiles_do_not_move_or_swap(
     big: list[Row], home: Any, vde_conn: asyncpg.Connection
 ) -> None:
-    with pytest.raises(TreeError, match="map root"):
+    with pytest.raises(TreeError, match="root of map"):
         await move_subtree(vde_conn, home.root["id"], MapCoordinates(1, 0, "4"))
     with pytest.raises(TreeError, match="other's subtree"):
         await swap_tiles(vde_conn, big[0]["id"], big[5]["id"])
 
 
-async def test_move_or_copy_onto_a_taken_slot_names_the_coordinates(
-    big: list[Row], home: Any, add_tile: Any, vde_conn: asyncpg.Connection,
+async def test_move_onto_a_taken_slot_is_refused_naming_the_target(
+    big: list[Row], home: Any, add_tile: Any, vde_conn: asyncpg.Connection
 ) -> None:
     await add_tile(home.root, 4)
     before = await places(vde_conn)
-    for helper in (move_subtree, copy_subtree):
-        with pytest.raises(
-            TargetOccupiedError,
-            match=r"MapCoordinates\(user_id=1, group_id=0, path='4'\) already holds",
-        ) as error:
-            await helper(vde_conn, big[0]["id"], MapCoordinates(1, 0, "4"))
-        # The coordinates rule refused it; vde says so by meaning.
-        assert isinstance(error.value.__cause__, UniqueViolationError)
-        assert error.value.__cause__.constraint_name == (
-            "vde_map_items_coordinates_unique")
-        assert await places(vde_conn) == before
+    with pytest.raises(TargetOccupiedError, match="path='4'") as caught:
+        await move_subtree(vde_conn, big[0]["id"], MapCoordinates(1, 0, "4"))
+    assert isinstance(caught.value.__cause__, UniqueViolationError)
+    assert await places(vde_conn) == before
+
+
+
+async def test_copy_onto_a_taken_slot_is_refused_naming_the_target(
+    big: list[Row], home: Any, add_tile: Any, vde_conn: asyncpg.Connection
+) -> None:
+    await add_tile(home.root, 4)
+    before = await places(vde_conn)
+    with pytest.raises(TargetOccupiedError, match="path='4'"):
+        await copy_subtree(vde_conn, big[0]["id"], MapCoordinates(1, 0, "4"))
+    assert await places(vde_conn) == before
 
 
 async def test_a_subtree_that_would_not_fit_below_the_target_is_refused(
-    big: list[Row], home: Any, add_tile: Any, vde_conn: asyncpg.Connection,
+    big: list[Row], home: Any, add_tile: Any, vde_conn: asyncpg.Connection
 ) -> None:
-    """The deepest moved tile would get a path over 255 characters."""
+    """The deepest moved or copied tile would get a path over 255 characters."""
     deepest = home.root
     for _ in range(MAX_DEPTH - 1):  # a chain of centre tiles down to depth 127
         deepest = await add_tile(deepest, 0)
     target = MapCoordinates(1, 0, deepest["path"]).child(0)  # 255 characters
     before = await places(vde_conn)
     for helper in (move_subtree, copy_subtree):
-        with pytest.raises(TargetTooDeepError, match="limit is 255"):
+        with pytest.raises(TargetTooDeepError):
             await helper(vde_conn, big[0]["id"], target)
         assert await places(vde_conn) == before
     with pytest.raises(TargetTooDeepError):
         await swap_tiles(vde_conn, big[0]["id"], deepest["id"])
     assert await places(vde_conn) == before
 
-
 async def test_copy_subtree_copies_level_by_level(
     big: list[Row], vde_conn: asyncpg.Connection
 ) -> None:
     before = await places(vde_conn)
-    copy_id = await copy_subtree(vde_conn, big[0]["id"], MapCoordinates(1, 0, "3"))
+    copy = await copy_subtree(
+        vde_conn, big[0]["id"], MapCoordinates(1, 0, "3"), clone_content=False
+    )
     copies = await vde_conn.fetch(
         "SELECT c.id, c.path, c.origin_id, c.ref_item_id, o.ref_item_id AS source_ref "
         "FROM vde_map_items c JOIN vde_map_items o ON o.id = c.origin_id"
@@ -228,7 +235,7 @@ async def test_copy_subtree_copies_level_by_level(
     for c in copies:
         assert c["path"] == moved(before[c["origin_id"]][2], "1", "3")
         assert c["ref_item_id"] == c["source_ref"]
-    assert copy_id in {c["id"] for c in copies}
+    assert copy.id in {c["id"] for c in copies}
     assert await places(vde_conn) | before == await places(vde_conn)
     assert await tree_violations(vde_conn) == []
 
@@ -242,3 +249,37 @@ async def test_copy_subtree_to_another_map(
     )
     assert count == SUBTREE
     assert await tree_violations(vde_conn) == []
+
+
+async def test_move_and_swap_by_coordinates_and_by_tile(
+    big: list[Row], home: Any, add_tile: Any, vde_conn: asyncpg.Connection
+) -> None:
+    other = await add_tile(home.root, 5)
+    assert await move_subtree(vde_conn, MapCoordinates(1, 0, "1"),
+                              MapCoordinates(1, 0, "4")) == SUBTREE
+    moved_top = await tile_at(vde_conn, MapCoordinates(1, 0, "4"))
+    assert moved_top is not None and moved_top.id == big[0]["id"]
+    stale = moved_top.model_copy(update={"path": "1"})  # read before a move
+    assert await swap_tiles(vde_conn, stale, MapCoordinates(1, 0, "5")) == SUBTREE + 1
+    after = await places(vde_conn)
+    assert (after[big[0]["id"]], after[other["id"]]) == ((1, 0, "5"), (1, 0, "4"))
+    assert await tree_violations(vde_conn) == []
+
+
+async def test_a_target_too_deep_for_the_subtree_is_refused_before_writing(
+    home: Any, add_tile: Any, vde_conn: asyncpg.Connection
+) -> None:
+    """A 3-level subtree cannot go where its deepest path would pass 255 chars."""
+    tile, chain = home.root, []
+    for _ in range(126):  # paths up to 251 characters
+        tile = await add_tile(tile, 1)
+        chain.append(tile)
+    top = await add_tile(home.root, 2)
+    await add_tile(await add_tile(top, 3), 4)  # '2' with depth 3: path '2,3,4'
+    before = await places(vde_conn)
+    deep = MapCoordinates(1, 0, chain[-1]["path"] + ",0")  # 253 chars: fits alone
+    with pytest.raises(TargetTooDeepError, match="257 characters"):
+        await move_subtree(vde_conn, top["id"], deep)
+    with pytest.raises(TargetTooDeepError):
+        await copy_subtree(vde_conn, top["id"], deep)
+    assert await places(vde_conn) == before

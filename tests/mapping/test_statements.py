@@ -1,0 +1,179 @@
+"""What the map operations send to PostgreSQL, read from asyncpg's query log.
+
+- Every statement on ``vde_map_items`` names the map owner (``coord_user_id =
+  $n``) and locks rows only through that filter; the two exceptions are named:
+  the unlocked lookup of a tile given by id, and the check whether any tile
+  still shows a base item (content, not a map, is what it looks up).
+- The number of statements does not depend on the subtree's size, except
+  copy's one statement per level.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import pytest
+
+from vde.mapping import (
+    MapCoordinates,
+    Tile,
+    add_tile,
+    copy_subtree,
+    create_map,
+    delete_subtree,
+    history,
+    move_subtree,
+    swap_tiles,
+    update_content,
+)
+from vde.mapping.deletes import DELETE_UNUSED_CONTENT_SQL
+from vde.mapping.places import LOCATE_SQL
+
+OWNER_FILTER = re.compile(r"\bcoord_user_id = \$\d")
+LOCK = re.compile(r"\bFOR (UPDATE|SHARE|NO KEY UPDATE|KEY SHARE)\b")
+EXCEPTIONS = {LOCATE_SQL, DELETE_UNUSED_CONTENT_SQL}
+CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
+
+
+@asynccontextmanager
+async def logged(conn: asyncpg.Connection) -> AsyncIterator[list[str]]:
+    """vde's statements ``conn`` runs in the block.
+
+    Left out: transaction control, and asyncpg's own introspection of a type
+    the first time a statement uses it (pg_catalog only).
+    """
+    seen: list[str] = []
+
+    def record(query: Any) -> None:
+        if "vde_" in query.query and not CONTROL.match(query.query):
+            seen.append(query.query)
+
+    conn.add_query_logger(record)
+    try:
+        yield seen
+    finally:
+        conn.remove_query_logger(record)
+
+
+async def grow(conn: asyncpg.Connection, top: MapCoordinates, levels: int) -> int:
+    """Tiles in directions 1-6 below ``top`` for ``levels`` levels; return the count."""
+    frontier, count = [top], 1
+    for _ in range(levels):
+        frontier = [place.child(step) for place in frontier for step in range(1, 7)]
+        for place in frontier:
+            await add_tile(conn, place, place.path, "c")
+        count += len(frontier)
+    return count
+
+
+@pytest.fixture
+async def root(insert: Any, vde_conn: asyncpg.Connection) -> Tile:
+    await insert("vde_users", id="ada", email="ada@example.com")
+    await insert("vde_users", id="bob", email="bob@example.com")
+    await create_map(vde_conn, "bob", "Bob", "b")
+    return await create_map(vde_conn, "ada", "Ada", "a", group_id=0)
+
+
+Operation = Callable[[asyncpg.Connection, MapCoordinates], Awaitable[Any]]
+
+
+def operations(root: Tile) -> dict[str, Operation]:
+    """Each operation on the subtree at the given place (or the tile there)."""
+    mine = root.coord_user_id
+    bob = 1 if mine != 1 else 2
+    return {
+        "update_content": lambda c, p: update_content(c, p, title="t"),
+        "history": lambda c, p: history(c, p),
+        "move": lambda c, p: move_subtree(c, p, MapCoordinates(mine, 0, "0")),
+        "move to another owner": lambda c, p: move_subtree(
+            c, p, MapCoordinates(bob, 0, "5")
+        ),
+        "swap": lambda c, p: swap_tiles(c, p, MapCoordinates(mine, 0, "6")),
+        "copy": lambda c, p: copy_subtree(c, p, MapCoordinates(mine, 0, "0")),
+        "copy, shared content": lambda c, p: copy_subtree(
+            c, p, MapCoordinates(mine, 0, "0"), clone_content=False
+        ),
+        "delete": lambda c, p: delete_subtree(c, p),
+        "move by id": None,  # filled in below
+    }
+
+
+async def run_logged(
+    conn: asyncpg.Connection, operation: Operation, place: MapCoordinates
+) -> list[str]:
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        async with logged(conn) as seen:
+            await operation(conn, place)
+        return seen
+    finally:
+        await transaction.rollback()
+
+
+async def test_statements_name_the_owner_and_do_not_grow_with_the_subtree(
+    root: Tile, vde_conn: asyncpg.Connection
+) -> None:
+    mine = root.coord_user_id
+    await add_tile(vde_conn, MapCoordinates(mine, 0, "6"), "swap partner", "c")
+    small, big = MapCoordinates(mine, 0, "1"), MapCoordinates(mine, 0, "2")
+    await add_tile(vde_conn, small, "small", "c")
+    await add_tile(vde_conn, big, "big", "c")
+    assert await grow(vde_conn, big, 2) == 43
+    ops = operations(root)
+    ops["move by id"] = lambda c, p: _move_by_id(c, p, MapCoordinates(mine, 0, "0"))
+    for name, operation in ops.items():
+        assert operation is not None
+        counts = {}
+        for size, place in (("1 tile", small), ("43 tiles", big)):
+            statements = await run_logged(vde_conn, operation, place)
+            counts[size] = len(statements)
+            for sql in statements:
+                _check_owner_filter(name, sql)
+        extra_levels = 2 if name.startswith("copy") else 0
+        assert counts["43 tiles"] == counts["1 tile"] + extra_levels, (name, counts)
+
+
+async def test_adding_tiles_and_maps_names_the_owner(
+    root: Tile, vde_conn: asyncpg.Connection
+) -> None:
+    async with logged(vde_conn) as seen:
+        await add_tile(vde_conn, MapCoordinates(root.coord_user_id, 0, "3"), "t", "c")
+        await create_map(vde_conn, "ada", "Second", "s", group_id=7)
+    assert len(seen) == 3  # add: 1; map: the owner's id, then root and content
+    for sql in seen:
+        _check_owner_filter("add", sql)
+
+
+async def _move_by_id(
+    conn: asyncpg.Connection, place: MapCoordinates, target: MapCoordinates
+) -> int:
+    tile_id = await conn.fetchval(
+        "SELECT id FROM vde_map_items WHERE coord_user_id = $1 AND "
+        "coord_group_id = $2 AND path = $3",
+        place.user_id,
+        place.group_id,
+        place.path,
+    )
+    return await move_subtree(conn, int(tile_id), target)
+
+
+def _check_owner_filter(name: str, sql: str) -> None:
+    if "vde_map_items" not in sql:
+        return
+    if sql in EXCEPTIONS:
+        assert not LOCK.search(sql), (name, sql)
+        return
+    reads = re.search(r"(FROM|JOIN|UPDATE) vde_map_items\b", sql)
+    if not reads:  # only inserts: the owner is the first column it writes
+        assert re.search(r"INSERT INTO vde_map_items \(coord_user_id", sql), sql
+        return
+    assert OWNER_FILTER.search(sql), (name, sql)
+    if LOCK.search(sql):
+        # the locking SELECT itself filters by owner
+        for locking in re.findall(r"SELECT[^()]*?FOR (?:UPDATE|SHARE)", sql, re.S):
+            assert OWNER_FILTER.search(locking), (name, locking)

@@ -1,0 +1,120 @@
+"""Edit what a tile shows, keeping every earlier content as a numbered version.
+
+History keeps the original app's meaning: an edit first stores the content it
+is about to replace as the item's next version, then changes the item. So
+version 1 is the first content, version N the content before edit N, and the
+item itself always holds the newest content (it is not a version).
+
+Concurrent editors of one item queue on its row lock (``FOR NO KEY UPDATE``,
+which lets tiles keep pointing at the item); the edit is the NEXT statement,
+so it sees every version committed before the lock was granted and numbers
+come out 1, 2, 3, ... without gaps or errors (under READ COMMITTED, asyncpg's
+default). See also ``vde.mapping.versions.append_version``.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Final
+
+from vde.mapping.models import BaseItemVersionRead, Tile
+from vde.mapping.places import TileRef, find_tile
+from vde.mapping.queries import versions
+from vde.mapping.tables import MapItem
+from vde.mapping.tiles import check_optional_text, check_text
+from vde.sql import select_list
+from vde.transactions import Executor, connection_of, transaction_of
+
+
+class _Unset(enum.Enum):
+    UNSET = "UNSET"
+
+
+#: "Not given": leave the field as it is (``None`` clears preview or link).
+UNSET: Final = _Unset.UNSET
+
+#: The tile at $1-$3 with its content, the content's row locked for the edit.
+LOCK_CONTENT_SQL = f"""
+SELECT {select_list(MapItem, "m")}, b.title, b.content, b.preview, b.link
+FROM vde_map_items m JOIN vde_base_items b ON b.id = m.ref_item_id
+WHERE m.coord_user_id = $1 AND m.coord_group_id = $2 AND m.path = $3
+FOR NO KEY UPDATE OF b
+"""
+
+#: $1: the item; $2/$4/$6/$8: whether title/content/preview/link were given,
+#: $3/$5/$7/$9: their values; $10: updated_by. Both parts see the item as it
+#: was before the statement, so the version holds the replaced content.
+EDIT_SQL = """
+WITH version AS (
+    INSERT INTO vde_base_item_versions
+        (base_item_id, title, content, preview, link, version_number, updated_by)
+    SELECT b.id, b.title, b.content, b.preview, b.link,
+           (SELECT coalesce(max(v.version_number), 0) + 1
+            FROM vde_base_item_versions v WHERE v.base_item_id = $1),
+           $10
+    FROM vde_base_items b WHERE b.id = $1
+    RETURNING version_number
+)
+UPDATE vde_base_items SET
+    title = CASE WHEN $2 THEN $3 ELSE title END,
+    content = CASE WHEN $4 THEN $5 ELSE content END,
+    preview = CASE WHEN $6 THEN $7 ELSE preview END,
+    link = CASE WHEN $8 THEN $9 ELSE link END,
+    updated_at = now()
+WHERE id = $1
+RETURNING title, content, preview, link
+"""
+
+#: The tile at $1-$3 and the base item it shows.
+TILE_CONTENT_SQL = """
+SELECT id, ref_item_id FROM vde_map_items
+WHERE coord_user_id = $1 AND coord_group_id = $2 AND path = $3
+"""
+
+
+async def update_content(
+    executor: Executor,
+    tile: TileRef,
+    *,
+    title: str | _Unset = UNSET,
+    content: str | _Unset = UNSET,
+    preview: str | None | _Unset = UNSET,
+    link: str | None | _Unset = UNSET,
+    updated_by: str | None = None,
+) -> Tile:
+    """Change the given fields of what ``tile`` shows; return the tile as it is now.
+
+    First the current content is stored as the item's next version (with
+    ``updated_by``, the editor who replaced it), then the given fields change;
+    fields not given keep their value. Every tile showing the same base item
+    shows the edit (copies made with ``clone_content=True`` have their own).
+    """
+    fields = {"title": title, "content": content, "preview": preview, "link": link}
+    given = {name: value for name, value in fields.items() if value is not UNSET}
+    if not given:
+        raise ValueError("give at least one of title, content, preview, link")
+    for name in ("title", "content"):
+        if name in given:
+            check_text(name, given[name])
+    for name in ("preview", "link"):
+        if name in given:
+            check_optional_text(name, given[name])
+    check_optional_text("updated_by", updated_by)
+    args: list[object] = []
+    for name in fields:
+        args += [name in given, given.get(name)]
+    async with transaction_of(executor) as conn:
+        row = await find_tile(conn, tile, LOCK_CONTENT_SQL)
+        edited = await conn.fetchrow(EDIT_SQL, row["ref_item_id"], *args, updated_by)
+    assert edited is not None
+    return Tile.model_validate({**dict(row), **dict(edited)})
+
+
+async def history(executor: Executor, tile: TileRef) -> list[BaseItemVersionRead]:
+    """The saved versions of what ``tile`` shows, newest first (empty: never edited).
+
+    Version N is the content before edit N; the current content is the tile's.
+    """
+    async with connection_of(executor) as conn:
+        row = await find_tile(conn, tile, TILE_CONTENT_SQL)
+        return await versions(conn, row["ref_item_id"])

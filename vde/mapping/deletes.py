@@ -1,0 +1,81 @@
+"""Delete a tile with its subtree, and the content nothing else shows.
+
+The tiles go in ONE statement, a path range on the coordinates index (the seed
+deleted the top tile and let ``ON DELETE CASCADE`` find the children row by
+row). Copies of the deleted tiles elsewhere stay, with ``origin_id`` set to
+NULL by the foreign key. Then, by default, the base items that only the deleted
+tiles showed are deleted too, with their versions (``ON DELETE CASCADE``);
+items another tile still shows (a copy made with ``clone_content=False``, a
+tile of another map) stay.
+
+Known gap: a tile added below the subtree by a transaction that commits while
+the DELETE runs (its parent itself committed just before) is removed by the
+parent_id cascade, not by the DELETE, so its content is not in the list to
+clean up and stays behind unshown. The tree stays whole; the item is an orphan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vde.mapping.places import TileRef, coordinates_args, lock_subtree
+from vde.transactions import Executor, transaction_of
+
+#: $1-$4: owner, group and the subtree's path range.
+DELETE_TILES_SQL = """
+WITH gone AS (
+    DELETE FROM vde_map_items
+    WHERE coord_user_id = $1 AND coord_group_id = $2 AND path >= $3 AND path < $4
+    RETURNING ref_item_id
+)
+SELECT count(*)::int AS tiles,
+       coalesce(array_agg(DISTINCT ref_item_id), '{}') AS items
+FROM gone
+"""
+
+#: $1: the base items the deleted tiles showed. Whether another tile still
+#: shows an item is a lookup by content (the ``ref_item_id`` index), which may
+#: be in any owner's map: the one statement on ``vde_map_items`` that cannot
+#: name an owner. It reads, and locks no tile. The versions are counted from
+#: the statement's snapshot, before the cascade removes them.
+DELETE_UNUSED_CONTENT_SQL = """
+WITH doomed AS (
+    DELETE FROM vde_base_items b
+    WHERE b.id = ANY($1::int[])
+      AND NOT EXISTS (SELECT 1 FROM vde_map_items m WHERE m.ref_item_id = b.id)
+    RETURNING b.id
+)
+SELECT (SELECT count(*) FROM doomed)::int AS base_items,
+       (SELECT count(*) FROM vde_base_item_versions v
+        WHERE v.base_item_id IN (SELECT id FROM doomed))::int AS versions
+"""
+
+
+@dataclass(frozen=True)
+class DeletedSubtree:
+    """What ``delete_subtree`` removed."""
+
+    tiles: int
+    base_items: int = 0
+    versions: int = 0
+
+
+async def delete_subtree(
+    executor: Executor, tile: TileRef, delete_unused_content: bool = True
+) -> DeletedSubtree:
+    """Delete ``tile`` and every tile below it; return the counts.
+
+    With ``delete_unused_content`` (the default), the base items only these
+    tiles showed go too, with their versions; without it they stay, shown by
+    no tile. A map's root deletes the whole map. ``TileNotFoundError`` if
+    there is no such tile.
+    """
+    async with transaction_of(executor) as conn:
+        tree = await lock_subtree(conn, tile, "UPDATE")
+        row = await conn.fetchrow(DELETE_TILES_SQL, *coordinates_args(tree.place))
+        assert row is not None
+        if not delete_unused_content or not row["items"]:
+            return DeletedSubtree(row["tiles"])
+        content = await conn.fetchrow(DELETE_UNUSED_CONTENT_SQL, row["items"])
+        assert content is not None
+    return DeletedSubtree(row["tiles"], content["base_items"], content["versions"])

@@ -1,0 +1,145 @@
+"""Create a user's map and add tiles to it, each in one statement.
+
+A tile and its content are written together (a base item and the tile that
+shows it, in one statement with data-modifying CTEs), and a new tile's parent
+is found from its coordinates, locked FOR SHARE in the same statement so it
+cannot move away before the tile is in. ``item_type`` follows from the place:
+'user' for a map's root, 'base' for every other tile.
+"""
+
+from __future__ import annotations
+
+from vde.errors import InvalidMoveError, TileNotFoundError
+from vde.mapping.coordinates import MapCoordinates
+from vde.mapping.models import Tile
+from vde.mapping.owners import mapping_user_id_for
+from vde.mapping.places import refusing_taken
+from vde.transactions import Executor, transaction_of
+
+_NEW_CONTENT = "INSERT INTO vde_base_items (title, content, preview, link)"
+_RETURN_TILE = (
+    "SELECT tile.*, item.title, item.content, item.preview, item.link FROM tile, item"
+)
+
+#: $1-$3: the root's coordinates; $4-$7: its content.
+CREATE_MAP_SQL = f"""
+WITH item AS (
+    {_NEW_CONTENT} VALUES ($4, $5, $6, $7)
+    RETURNING id, title, content, preview, link
+), tile AS (
+    INSERT INTO vde_map_items (coord_user_id, coord_group_id, path, item_type,
+                               parent_id, ref_item_id)
+    SELECT $1, $2, $3, 'user', NULL, item.id FROM item
+    RETURNING *
+)
+{_RETURN_TILE}
+"""
+
+#: $1-$3: the new tile's coordinates; $4: its parent's path; $5-$8: content.
+#: No parent there: no row written, none returned.
+ADD_TILE_SQL = f"""
+WITH parent AS (
+    SELECT id FROM vde_map_items
+    WHERE coord_user_id = $1 AND coord_group_id = $2 AND path = $4
+    FOR SHARE
+), item AS (
+    {_NEW_CONTENT} SELECT $5, $6, $7, $8 FROM parent
+    RETURNING id, title, content, preview, link
+), tile AS (
+    INSERT INTO vde_map_items (coord_user_id, coord_group_id, path, item_type,
+                               parent_id, ref_item_id)
+    SELECT $1, $2, $3, 'base', parent.id, item.id FROM parent, item
+    RETURNING *
+)
+{_RETURN_TILE}
+"""
+
+
+def check_text(name: str, value: object) -> None:
+    """Title and content are required text; say so before any SQL runs."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+
+
+def check_optional_text(name: str, value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{name} must be a string or None, got {type(value).__name__}")
+
+
+async def create_map(
+    executor: Executor,
+    auth_user_id: str,
+    title: str,
+    content: str,
+    group_id: int = 0,
+    *,
+    preview: str | None = None,
+    link: str | None = None,
+) -> Tile:
+    """Create map ``group_id`` of ``auth_user_id``; return its root tile.
+
+    The user's map-owner id is made on first use (``mapping_user_id_for``).
+    A map that exists already raises ``TargetOccupiedError``.
+    """
+    _check_content(title, content, preview, link)
+    async with transaction_of(executor) as conn:
+        owner = await mapping_user_id_for(conn, auth_user_id)
+        root = MapCoordinates.root(owner, group_id)
+        with refusing_taken(root):
+            async with conn.transaction():
+                row = await conn.fetchrow(
+                    CREATE_MAP_SQL, owner, group_id, "", title, content, preview, link
+                )
+    assert row is not None
+    return Tile.model_validate(dict(row))
+
+
+async def add_tile(
+    executor: Executor,
+    coords: MapCoordinates,
+    title: str,
+    content: str,
+    preview: str | None = None,
+    link: str | None = None,
+) -> Tile:
+    """Add a tile showing new content at ``coords``; return it.
+
+    Its parent is the tile one step up; ``TileNotFoundError`` when there is
+    none, ``TargetOccupiedError`` when ``coords`` holds a tile already.
+    """
+    if not isinstance(coords, MapCoordinates):
+        raise TypeError(f"coords must be MapCoordinates, got {type(coords).__name__}")
+    parent = coords.parent
+    if parent is None:
+        raise InvalidMoveError(
+            f"{coords} is a map's root position; create_map makes a map's root"
+        )
+    _check_content(title, content, preview, link)
+    with refusing_taken(coords):
+        async with transaction_of(executor) as conn:
+            row = await conn.fetchrow(
+                ADD_TILE_SQL,
+                coords.user_id,
+                coords.group_id,
+                coords.path,
+                parent.path,
+                title,
+                content,
+                preview,
+                link,
+            )
+            if row is None:
+                raise TileNotFoundError(
+                    f"no tile at {parent} to be the parent of {coords}; "
+                    "add the parent first"
+                )
+    return Tile.model_validate(dict(row))
+
+
+def _check_content(
+    title: object, content: object, preview: object, link: object
+) -> None:
+    check_text("title", title)
+    check_text("content", content)
+    check_optional_text("preview", preview)
+    check_optional_text("link", link)
