@@ -23,8 +23,8 @@ import pytest
 
 from tests.ops import adopt_seed
 from tests.test_contract import contract_differences
+from vde.mapping import copy_subtree, move_subtree
 from vde.mapping.coordinates import MapCoordinates
-from vde.mapping.moves import copy_subtree, move_subtree
 from vde.mapping.versions import append_version
 from vde.ops.adopt.layout import ORIGINALS_SCHEMA, TABLES
 from vde.ops.catalog import read_catalog
@@ -287,7 +287,7 @@ async def test_clean_seed_is_adopted_without_repair_and_vde_works_on_it(
         copy = await copy_subtree(conn, 4, MapCoordinates(2, 0, "3"))
         assert (
             await conn.fetchval(
-                "SELECT origin_id FROM vde_map_items WHERE id = $1", copy
+                "SELECT origin_id FROM vde_map_items WHERE id = $1", copy.id
             )
             == 4
         )
