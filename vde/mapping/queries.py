@@ -24,8 +24,8 @@ Indexes used (checked by tests/mapping/test_queries.py on 20,000+ tiles, custom
 and generic plans): roots -> ``vde_map_items_roots``; tile and descendants ->
 ``vde_map_items_coordinates_unique``; a page of descendants ->
 ``vde_map_items_depth_order`` (tests/mapping/test_descendants_plan.py);
-children -> ``vde_map_items_parent_id``; copies -> ``vde_map_items_origin_id``; versions ->
-``vde_base_item_versions_number_unique``.
+children -> ``vde_map_items_parent_id``; copies -> ``vde_map_items_origin_id``;
+versions -> ``vde_base_item_versions_number_unique``.
 """
 
 from __future__ import annotations
