@@ -3,6 +3,8 @@
 - ``free_map_items``: vde's table exactly (columns, checks, indexes, foreign
   keys, the deferrable coordinates unique) without the tree trigger: what the
   trigger costs is the difference.
+- ``plain_map_items``: the same copy without the depth-order index (issue 14):
+  what that index costs writes.
 - ``cl_map_items`` + ``cl_closure``: the tiles (same rows, vde's indexes but the
   depth-order one) and a closure table, one row per (ancestor, descendant,
   depth) with the tile itself at depth 0, keyed (ancestor, depth, descendant).
@@ -35,6 +37,14 @@ BUILD: list[str] = [
     "ADD FOREIGN KEY (origin_id) REFERENCES free_map_items (id) ON DELETE SET NULL, "
     "ADD FOREIGN KEY (parent_id) REFERENCES free_map_items (id) ON DELETE CASCADE, "
     "ADD FOREIGN KEY (ref_item_id) REFERENCES vde_base_items (id) ON DELETE RESTRICT",
+    # The same without the depth-order index: what that index costs writes.
+    "CREATE TABLE plain_map_items (LIKE free_map_items INCLUDING ALL)",
+    f"INSERT INTO plain_map_items OVERRIDING SYSTEM VALUE "
+    f"SELECT {TILE_COLUMNS} FROM vde_map_items ORDER BY id",
+    "ALTER TABLE plain_map_items "
+    "ADD FOREIGN KEY (origin_id) REFERENCES plain_map_items (id) ON DELETE SET NULL, "
+    "ADD FOREIGN KEY (parent_id) REFERENCES plain_map_items (id) ON DELETE CASCADE, "
+    "ADD FOREIGN KEY (ref_item_id) REFERENCES vde_base_items (id) ON DELETE RESTRICT",
     # -- closure table ------------------------------------------------------------
     "CREATE TABLE cl_map_items (LIKE vde_map_items INCLUDING ALL)",
     f"INSERT INTO cl_map_items OVERRIDING SYSTEM VALUE "
@@ -45,7 +55,8 @@ BUILD: list[str] = [
     "ADD FOREIGN KEY (ref_item_id) REFERENCES vde_base_items (id) ON DELETE RESTRICT",
     # The closure design orders by its own depth column: no depth-order index.
     """DO $$ DECLARE i text; BEGIN
-        FOR i IN SELECT indexname FROM pg_indexes WHERE tablename = 'cl_map_items'
+        FOR i IN SELECT indexname FROM pg_indexes
+                 WHERE tablename IN ('cl_map_items', 'plain_map_items')
                  AND indexdef LIKE '%pattern_ops%' LOOP
             EXECUTE format('DROP INDEX %I', i);
         END LOOP; END $$""",
@@ -91,15 +102,26 @@ BUILD: list[str] = [
     "CREATE INDEX adj_map_items_ref_item_id ON adj_map_items (ref_item_id)",
     "CREATE INDEX adj_map_items_roots ON adj_map_items (coord_user_id, coord_group_id) "
     "WHERE parent_id IS NULL",
-    "VACUUM (ANALYZE) free_map_items, cl_map_items, cl_closure, adj_map_items",
+    # The same state for all: indexes built once over the rows (vde's table also
+    # holds the dead rows of the seed comparison's rolled-back writes), heap
+    # vacuumed, fresh statistics.
+    *(f"REINDEX TABLE {table}" for table in (
+        "vde_map_items", "free_map_items", "plain_map_items", "cl_map_items",
+        "cl_closure", "adj_map_items",
+    )),
+    "VACUUM (ANALYZE) vde_map_items, free_map_items, plain_map_items, cl_map_items, "
+    "cl_closure, adj_map_items",
 ]
 
-DROP = "DROP TABLE IF EXISTS free_map_items, cl_closure, cl_map_items, adj_map_items"
+DROP = (
+    "DROP TABLE IF EXISTS free_map_items, plain_map_items, cl_closure, cl_map_items, "
+    "adj_map_items"
+)
 
 
-def on_free(sql: str) -> str:
-    """vde's statement on the trigger-free copy."""
-    return sql.replace("vde_map_items", "free_map_items")
+def on_free(sql: str, table: str = "free_map_items") -> str:
+    """vde's statement on the trigger-free copy (or on ``table``)."""
+    return sql.replace("vde_map_items", table)
 
 
 # -- vde's statements (reads: vde.mapping.queries; writes: the seed workload's) --
