@@ -34,7 +34,8 @@ from bench.workload import BULK_COLUMNS, BULK_TILES, NEW_ID_OFFSET, bulk_csv
 from vde.mapping import queries
 from vde.mapping.coordinates import MapCoordinates
 
-DESIGNS = ("vde", "trigger-free copy", "closure table", "adjacency list")
+DESIGNS = ("vde", "trigger-free copy", "closure table", "adjacency list",
+           "trigger-free, no depth index")
 #: Tables that carry a design's tiles (for the Seq Scan check).
 Case = dict[str, Any]
 #: A design's way to run an operation: statements, each with its arguments.
@@ -158,6 +159,8 @@ OPS: list[Op] = [
     Op("move a 259-tile subtree", "write", 30, 6, _move, {
         "vde": [(sql.VDE_MOVE, _vde_move)],
         "trigger-free copy": [(sql.on_free(sql.VDE_MOVE), _vde_move)],
+        "trigger-free, no depth index": [
+            (sql.on_free(sql.VDE_MOVE, "plain_map_items"), _vde_move)],
         "closure table": [
             (sql.CL_MOVE[0],
              lambda c: (c["id"], c["to_parent"], c["path"], c["to_path"])),
@@ -169,6 +172,8 @@ OPS: list[Op] = [
     Op("delete a 259-tile subtree", "write", 15, 3, _at_depth(3), {
         "vde": [(sql.VDE_DELETE, _coords)],
         "trigger-free copy": [(sql.on_free(sql.VDE_DELETE), _coords)],
+        "trigger-free, no depth index": [
+            (sql.on_free(sql.VDE_DELETE, "plain_map_items"), _coords)],
         "closure table": [(sql.CL_DELETE, _id)],
         "adjacency list": [(sql.ADJ_DELETE, _id)],
     }),
@@ -180,6 +185,7 @@ OPS: list[Op] = [
     Op("bulk load of a 20,000-tile map (one COPY)", "bulk", 8, 1, _bulk, {
         "vde": [("vde_map_items", lambda c: ())],
         "trigger-free copy": [("free_map_items", lambda c: ())],
+        "trigger-free, no depth index": [("plain_map_items", lambda c: ())],
     }),
 ]
 
@@ -357,13 +363,15 @@ def _ms(value: float | None) -> str:
 def table(results: list[DesignResult]) -> str:
     lines = [
         "| operation | runs | " + " | ".join(f"{d} ms" for d in DESIGNS)
-        + " | vde / trigger-free | vde / closure | rows (vde) | Seq Scan > 10k rows |",
+        + " | vde / trigger-free | vde / closure | depth index cost | rows (vde) "
+        "| Seq Scan > 10k rows |",
         "| --- | ---: | " + " | ".join("---:" for _ in DESIGNS)
-        + " | ---: | ---: | ---: | --- |",
+        + " | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in results:
         vde = r.median("vde")
         free, closure = r.median("trigger-free copy"), r.median("closure table")
+        plain = r.median("trigger-free, no depth index")
         runs = len(r.times_ms["vde"])
         rows = sorted(r.rows["vde"])
         shown = str(rows[0]) if len(rows) == 1 else f"{rows[0]}-{rows[-1]}"
@@ -373,6 +381,7 @@ def table(results: list[DesignResult]) -> str:
             + " | ".join(_ms(r.median(d)) for d in DESIGNS)
             + f" | {f'{vde / free:.2f}x' if vde and free else '–'}"
             f" | {f'{vde / closure:.2f}x' if vde and closure else '–'}"
+            f" | {f'{free / plain:.2f}x' if free and plain else '–'}"
             f" | {shown} | {scans or 'none'} |"
         )
     return "\n".join(lines)
