@@ -13,14 +13,19 @@ per statement), in a fixed shape:
 - the tiles whose map, path, parent or type changed are found by one hash join
   of the transition tables; when there are none (a statement that changes no
   column the rules read), that join is all the check does;
-- only those tiles are checked against their parents and for children left
-  behind, by index lookups (LATERAL ... OFFSET 0), both checks in one query.
+- only those tiles are checked: against a parent the same statement updated,
+  by a hash join with the new rows (no lookup, no lock: the statement holds
+  it); against any other parent, by an index lookup FOR SHARE; and for
+  children left behind, by an index lookup per relocated tile (LATERAL ...
+  OFFSET 0); all checks in one query.
 The plan must not depend on the statement's size or on the table's statistics
 (a plan cached for one row runs for 20,000 too): enable_nestloop and
 enable_mergejoin are off for the function, so the transition tables are always
 hash-joined, and enable_seqscan is off, so each lookup stays an index scan even
 when the table looked empty at planning. The LATERAL lookups can only be nested
-loops, which PostgreSQL then still uses.
+loops, which PostgreSQL then still uses. jit is off for the function: on
+PostgreSQL 15-17 a disabled plan node adds 10^10 to the plan's cost, and the
+JIT compilation that cost set off took 0.4 s per UPDATE.
 
 Measured alternative: a row-level trigger that flags moved rows. PostgreSQL
 allows no transition tables on a trigger with a column list (UPDATE OF), and a
@@ -94,18 +99,19 @@ MOVED_UNDER_OTHERS = """(SELECT c.* FROM moved c
               WHERE NOT EXISTS (SELECT FROM new_rows p WHERE p.id = c.parent_id))"""
 
 # A tile that changed map or path takes its children along in the same
-# statement; a child left behind no longer matches its parent. The children of
-# all relocated tiles come from one index scan (parent_id = ANY), and only
-# those that did not move with their parent can be left behind.
+# statement; a child left behind no longer matches its parent. Children by an
+# index lookup per relocated tile, a plan in which no scan can read the table
+# whole (a version joining on parent_id = ANY(...) took 0.5 s per UPDATE on
+# PostgreSQL 15).
 FIND_LEFT_BEHIND = f"""SELECT 'left behind' AS rule, p.id, p.coord_user_id,
                p.coord_group_id, p.path, c.id AS other_id,
                c.coord_user_id AS other_user_id, c.coord_group_id AS other_group_id,
                c.path AS other_path
-        FROM vde_map_items c JOIN moved p ON p.id = c.parent_id
-        WHERE c.parent_id = ANY (ARRAY(SELECT id FROM moved WHERE relocated))
-          AND p.relocated
-          AND NOT EXISTS (SELECT FROM moved m WHERE m.id = c.id)
-          AND {MISPLACED}
+        FROM (SELECT * FROM moved WHERE relocated) p
+        CROSS JOIN LATERAL (
+            SELECT c.id, c.coord_user_id, c.coord_group_id, c.path
+            FROM vde_map_items c WHERE c.parent_id = p.id OFFSET 0) c
+        WHERE {MISPLACED}
         LIMIT 1"""
 
 CHECK_INSERT = FIND_MISPLACED.format("new_rows")
@@ -125,6 +131,7 @@ LANGUAGE plpgsql
 SET enable_seqscan = off
 SET enable_nestloop = off
 SET enable_mergejoin = off
+SET jit = off
 SET search_path = pg_catalog, pg_temp
 AS $function$
 DECLARE
