@@ -20,7 +20,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import compare, operations, report
+from bench import compare, designs, operations, report
 from bench.databases import load, scratch_sides
 from bench.generate import generate
 from bench.workload import OPERATIONS
@@ -33,7 +33,7 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-async def main(scale: float, only: set[str] | None) -> int:
+async def main(scale: float, only: set[str] | None, other_designs: bool) -> int:
     started = time.perf_counter()
     dataset = generate()
     _log(f"generated {dataset.row_count():,} rows "
@@ -54,6 +54,13 @@ async def main(scale: float, only: set[str] | None) -> int:
         finally:
             await conn.close()
         results = await compare.run(sides, dataset.facts, scale, only, _log)
+        # vde against a trigger-free copy, a closure table and an adjacency list,
+        # built from the vde side's rows (issue 14), before the map operations
+        # below change them.
+        design_results, page_plans = (
+            await designs.run(sides[0].url, dataset.facts, scale, _log)
+            if other_designs else ([], {})
+        )
         map_results = await operations.run(sides, dataset.facts, scale, only, _log)
     total = time.perf_counter() - started
     table, found = report.table(results), report.targets(results)
@@ -61,8 +68,13 @@ async def main(scale: float, only: set[str] | None) -> int:
         table += "\n\nMap operations (vde.mapping vs the seed's repositories):\n\n"
         table += operations.table(map_results)
     machine = f"{len(os.sched_getaffinity(0))} cores, PostgreSQL {version}"
+    other = (
+        f"\n\nvde and other tree designs on the same rows:\n\n"
+        f"{designs.report(design_results, page_plans)}"
+        if design_results else ""
+    )
     summary = (
-        f"{table}\n\nTargets:\n{report.target_lines(found)}\n\n"
+        f"{table}\n\nTargets:\n{report.target_lines(found)}{other}\n\n"
         f"Machine: {machine}. Load {load_seconds:.0f}s, whole run {total:.0f}s.\n"
         f"vde migrations applied: {', '.join(sorted(migrations))}\n"
     )
@@ -84,6 +96,13 @@ async def main(scale: float, only: set[str] | None) -> int:
             for r in map_results
         ],
         "targets": [dataclasses.asdict(t) for t in found],
+        "designs": [
+            {"name": r.name, "times_ms": r.times_ms,
+             "rows": {d: sorted(n) for d, n in r.rows.items()},
+             "seq_scans": r.seq_scans}
+            for r in design_results
+        ],
+        "page_plans": page_plans,
     }, indent=1))
     _log(f"raw results: {OUT}/results-{stamp}.json")
     return 0
@@ -97,8 +116,11 @@ def cli() -> int:
                         choices=sorted({op.name for op in OPERATIONS}
                                        | {op.name for op in operations.MAP_OPERATIONS}),
                         help="run only this operation (repeatable)")
+    parser.add_argument("--no-designs", action="store_true",
+                        help="skip the comparison with other tree designs")
     args = parser.parse_args()
-    return asyncio.run(main(args.scale, set(args.only) if args.only else None))
+    return asyncio.run(main(args.scale, set(args.only) if args.only else None,
+                            not args.no_designs))
 
 
 if __name__ == "__main__":

@@ -263,6 +263,11 @@ INDEXES: dict[str, dict[str, tuple[tuple[str, ...], bool, str | None]]] = {
         "vde_map_items_origin_id": (("origin_id",), False, None),
         "vde_map_items_parent_id": (("parent_id",), False, None),
         "vde_map_items_ref_item_id": (("ref_item_id",), False, None),
+        # A page of descendants by depth in index order (issue 14).
+        "vde_map_items_depth_order": (
+            ("coord_user_id", "coord_group_id", "length(path::text)", "path"), False,
+            "(length((path)::text) > 0)",
+        ),
     },
     "vde_user_mapping": {
         "vde_user_mapping_pkey": (("id",), True, None),

@@ -277,4 +277,5 @@ async def test_changed_function_set_option_is_named(
     assert lines[0].startswith(
         "SET options of function vde_map_items_tree_check(): expected "
     )
-    assert "found SET search_path TO 'pg_temp', 'public'" in lines[0]
+    found = lines[0].split(", found ", 1)[1]
+    assert "SET search_path TO 'pg_temp', 'public'" in found.split("; ")

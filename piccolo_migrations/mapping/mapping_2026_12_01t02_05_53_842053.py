@@ -7,7 +7,8 @@ parent and commit a tile that breaks the tree (issue 13). Now the function runs
 with ``search_path = pg_catalog, pg_temp`` (built-ins first, temporary objects
 last) and reads the table it fires on by schema and name (``TG_TABLE_SCHEMA``,
 ``TG_TABLE_NAME``). Only that changes: the checks and messages are those of
-migration 2026-11-26T17:35:14:090003, whose text BACKWARDS restores.
+migration 2026-12-01T02:05:30:000000 (the tree migration's, with children
+looked up by index), whose text BACKWARDS restores.
 """
 
 import importlib.util
@@ -50,13 +51,11 @@ FIND_MISPLACED = f"""SELECT c.id, c.coord_user_id, c.coord_group_id, c.path,
 FIND_LEFT_BEHIND = f"""SELECT p.id, p.coord_user_id, p.coord_group_id, p.path,
                c.id AS child_id, c.coord_user_id AS child_user_id,
                c.coord_group_id AS child_group_id, c.path AS child_path
-        FROM new_rows p JOIN old_rows o ON o.id = p.id
+        FROM new_rows p
         CROSS JOIN LATERAL (
             SELECT c.id, c.coord_user_id, c.coord_group_id, c.path
             FROM %1$I.%2$I c WHERE c.parent_id = p.id OFFSET 0) c
-        WHERE (p.coord_user_id, p.coord_group_id, p.path)
-              IS DISTINCT FROM (o.coord_user_id, o.coord_group_id, o.path)
-          AND {MISPLACED}
+        WHERE {MISPLACED}
         LIMIT 1"""
 
 TABLE = "TG_TABLE_SCHEMA, TG_TABLE_NAME"
@@ -114,19 +113,21 @@ $function$
 """
 
 
-def _tree_migration_function() -> str:
-    """The function as the tree migration created it (that file never changes)."""
-    path = Path(__file__).with_name("mapping_2026_11_26t17_35_14_090003.py")
-    spec = importlib.util.spec_from_file_location("vde_tree_migration", path)
+def _previous_function() -> str:
+    """The function as the migration before this one made it (that file never
+    changes)."""
+    path = Path(__file__).with_name("mapping_2026_12_01t02_05_30_000000.py")
+    spec = importlib.util.spec_from_file_location("vde_tree_check_linear", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    text: str = module.TREE_CHECK_FUNCTION
-    return text.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
+    (text,) = module.FORWARDS
+    assert isinstance(text, str)
+    return text
 
 
 # CREATE OR REPLACE also replaces the SET options: search_path is unpinned again.
-BACKWARDS = _tree_migration_function()
+BACKWARDS = _previous_function()
 
 
 async def run(sql: str) -> None:

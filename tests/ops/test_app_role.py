@@ -231,12 +231,16 @@ async def test_app_role_prints_the_effective_rights_it_verified(
 ) -> None:
     await app_role(name=role)
     lines = capsys.readouterr().out.splitlines()
+    sequences = await vde_db.engine.pool.fetchval(
+        "SELECT count(*) FROM pg_sequences WHERE sequencename LIKE 'vde\\_%'"
+    )
+    assert sequences == 5  # four identity ids and the map owner ids
     assert f"created role {role}" in lines
     verified = [line for line in lines if line.startswith(f"verified {role}: ")]
     assert verified == [
         f"verified {role}: SELECT, INSERT, UPDATE, DELETE and no TRUNCATE, "
         f"REFERENCES, TRIGGER on {len(TABLES)} tables",
-        f"verified {role}: USAGE, SELECT and no UPDATE on 4 sequences",
+        f"verified {role}: USAGE, SELECT and no UPDATE on {sequences} sequences",
         f"verified {role}: CONNECT and no CREATE on database {vde_db.name}, "
         "no CREATE in any of its 1 schemas, USAGE on public",
         f"verified {role}: LOGIN, no SUPERUSER, CREATEROLE, CREATEDB, REPLICATION, "

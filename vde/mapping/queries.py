@@ -12,14 +12,20 @@ per function, shaped as the spec's "Query shapes" asks:
 - depth is ``length(path)``: ordering and the generation bound need no split;
 - a page of descendants is taken first (a ``MATERIALIZED`` CTE), then joined to
   its base items, so only the page's rows are joined and sorted wide;
+- a page (``limit`` given) is read in (depth, path) order from the index
+  ``vde_map_items_depth_order`` and stops after its rows: 1,000 entries for the
+  page of 1,000 below a 55,987-tile root, not the whole subtree and a sort. Its
+  path bounds use that index's byte-order operators (``~>=~``, ``~<~``), which
+  no other index serves, so a generic plan cannot fall back to the sort;
 - roots are found by ``item_type = 'user'``, which the partial index
   ``vde_map_items_roots`` serves without reading the user's other tiles.
 
 Indexes used (checked by tests/mapping/test_queries.py on 20,000+ tiles, custom
 and generic plans): roots -> ``vde_map_items_roots``; tile and descendants ->
-``vde_map_items_coordinates_unique``; children -> ``vde_map_items_parent_id``;
-copies -> ``vde_map_items_origin_id``; versions ->
-``vde_base_item_versions_number_unique``.
+``vde_map_items_coordinates_unique``; a page of descendants ->
+``vde_map_items_depth_order`` (tests/mapping/test_descendants_plan.py);
+children -> ``vde_map_items_parent_id``; copies -> ``vde_map_items_origin_id``;
+versions -> ``vde_base_item_versions_number_unique``.
 """
 
 from __future__ import annotations
@@ -68,6 +74,27 @@ WITH page AS MATERIALIZED (
 SELECT page.*, {_CONTENT}
 FROM page JOIN {_ITEMS} b ON b.id = page.ref_item_id
 ORDER BY length(page.path), page.path, page.id"""
+#: A page of DESCENDANTS_SQL (same parameters, $6 not NULL) in index order:
+#: ``vde_map_items_depth_order`` holds each map's non-root tiles by
+#: (length(path), path), and ``~<~`` is that order (bytes, as collation "C").
+#: ``length(m.path) > 0`` (a root is nobody's descendant) is that partial
+#: index's predicate: only a query that states it can use the index, so the
+#: other queries keep their plans. Paths are unique within a map, so (depth,
+#: path) is the whole order: id never breaks a tie.
+DESCENDANTS_PAGE_SQL = f"""\
+WITH page AS MATERIALIZED (
+    SELECT {select_list(MapItem, "m")}
+    FROM {_TILES} m
+    WHERE m.coord_user_id = $1 AND m.coord_group_id = $2
+      AND length(m.path) > 0
+      AND length(m.path) >= length($3) AND length(m.path) <= $5
+      AND m.path ~>=~ $3 AND m.path ~<~ $4
+    ORDER BY length(m.path), m.path USING ~<~
+    LIMIT $6 OFFSET $7
+)
+SELECT page.*, {_CONTENT}
+FROM page JOIN {_ITEMS} b ON b.id = page.ref_item_id
+ORDER BY length(page.path), page.path"""
 CHILDREN_SQL = _TILE_WITH_CONTENT + "WHERE m.parent_id = $1\nORDER BY m.path, m.id"
 COPIES_SQL = _TILE_WITH_CONTENT + "WHERE m.origin_id = $1\nORDER BY m.id"
 VERSIONS_SQL = (
@@ -114,7 +141,7 @@ async def descendants(
     lower, upper = coords.descendant_bounds()
     return await _tiles(
         executor,
-        DESCENDANTS_SQL,
+        DESCENDANTS_SQL if limit is None else DESCENDANTS_PAGE_SQL,
         coords.user_id,
         coords.group_id,
         lower,

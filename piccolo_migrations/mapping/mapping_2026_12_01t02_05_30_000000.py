@@ -13,7 +13,7 @@ error (``vde_map_items_tree_children``); one index lookup per updated tile.
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
-ID = "2026-12-01T02:40:00:000000"
+ID = "2026-12-01T02:05:30:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "tree check: children-left-behind query linear in the tiles moved"
 
