@@ -2,7 +2,8 @@
 
 A clone or the wheel has nothing beside the repository, so a link (or a bare
 ``../`` path in the text) that resolves outside it, or to a missing file, is a
-dead end for the reader.
+dead end for the reader. External URLs (``https:``, ``mailto:``, any scheme)
+are refused too: name a tool in plain text instead of linking to its site.
 """
 
 from __future__ import annotations
@@ -17,22 +18,30 @@ DOCUMENTS = sorted([*ROOT.glob("*.md"), *(ROOT / "docs").glob("**/*.md")])
 
 #: [text](target) and ![alt](target); the target up to a space or ")".
 MARKDOWN_LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?[^)]*\)")
-#: <target> autolinks and reference definitions "[name]: target".
-OTHER_LINK = re.compile(r"^\s*\[[^\]]+\]:\s*(\S+)|<((?:\.{1,2}/|/)[^>\s]+)>", re.M)
+#: <target> autolinks (paths and URLs) and reference definitions "[name]: target".
+OTHER_LINK = re.compile(
+    r"^\s*\[[^\]]+\]:\s*(\S+)"
+    r"|<((?:\.{1,2}/|/|[a-z][a-z0-9+.-]*:)[^>\s]+)>",
+    re.M | re.I,
+)
 #: A relative path climbing out of its folder, anywhere in the text.
 BARE_PARENT_PATH = re.compile(r"(?<![\w/.])((?:\.\./)+[\w.@~+-][\w./@~+-]*)")
-EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|#)", re.I)
+#: A target with a URL scheme (``https:``, ``mailto:``, ...): outside the repository.
+URL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
 
 
 def broken_links(document: Path, text: str) -> list[str]:
     """Each link or bare ``../`` path of ``text`` that is not a file of the
-    repository (external URLs and in-page anchors are fine)."""
+    repository, external URLs included (in-page anchors are fine)."""
     targets = [m.group(1) for m in MARKDOWN_LINK.finditer(text)]
     targets += [m.group(1) or m.group(2) for m in OTHER_LINK.finditer(text)]
     targets += [m.group(1) for m in BARE_PARENT_PATH.finditer(text)]
     problems = []
     for target in dict.fromkeys(targets):  # each once, in order
-        if EXTERNAL.match(target):
+        if target.startswith("#"):
+            continue
+        if URL.match(target):
+            problems.append(f"{target} is an external link")
             continue
         path = target.split("#", 1)[0].rstrip(".,;:")
         resolved = (document.parent / path).resolve()
@@ -61,4 +70,18 @@ See [the spec](../shared/schema-spec.md), [docs](docs/schema.md),
     assert broken_links(readme, text) == [
         "../shared/schema-spec.md leaves the repository",
         "docs/nothing.md does not exist",
+        "https://piccolo-orm.com is an external link",
+    ]
+
+
+def test_an_external_url_link_or_autolink_is_caught() -> None:
+    readme = ROOT / "README.md"
+    text = """Lint with [squawk](http://squawkhq.com "site"), see
+<https://example.org/x> and [top](#vde); squawk in plain text is fine.
+
+[ref]: mailto:someone@example.org"""
+    assert broken_links(readme, text) == [
+        "http://squawkhq.com is an external link",
+        "https://example.org/x is an external link",
+        "mailto:someone@example.org is an external link",
     ]

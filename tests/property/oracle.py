@@ -1,6 +1,6 @@
-"""schema-spec.md as Python: which inserts PostgreSQL must take, how it refuses others.
+"""docs/schema.md as Python: which inserts PostgreSQL must take, how it refuses others.
 
-Written from the spec, not read from the tables or the catalog, so that the
+Written from that contract, not read from the tables or the catalog, so that the
 property tests compare two independent statements of the same rules. Besides the
 rules, the oracle knows the order in which PostgreSQL applies them, because that
 order decides which error a row with several faults gets:
@@ -15,7 +15,7 @@ order decides which error a row with several faults gets:
    (``RI_ConstraintTrigger_*``), then deferrable unique rechecks
    (``Unique_ConstraintTrigger_*``); then statement-level triggers (the tree check).
 
-Within steps 5 and 6 several broken rules may be reported in an order the spec
+Within steps 5 and 6 several broken rules may be reported in an order the contract
 does not fix (index or trigger OIDs): any of them is accepted.
 """
 

@@ -5,7 +5,8 @@ connection or a pool) and returns typed rows: a tile is a ``Tile`` (every
 ``vde_map_items`` column plus its base item's ``title, content, preview,
 link``; the base item's id is ``ref_item``), a version a
 ``BaseItemVersionRead``. The SQL is module constants, one prepared statement
-per function, shaped as the spec's "Query shapes" asks:
+per function, in the shapes of "Query shapes the schema is built for" in
+docs/schema.md:
 
 - descendants are a ``path`` range with bound parameters, never ``LIKE $n``
   (``MapCoordinates.descendant_bounds``): an index range in a generic plan too;

@@ -1,8 +1,9 @@
 """Apply migrations so that an interruption never leaves one half-recorded.
 
-Piccolo's ``forwards`` commits a migration, then records it in a second
-statement (piccolo-notes #22): a kill in between leaves it applied but not
-recorded, and every later ``forwards`` fails on objects that already exist.
+Piccolo's ``forwards`` (1.38) commits a migration, then records it in its
+``migration`` table in a second statement, outside that transaction: a kill in
+between leaves it applied but not recorded, and every later ``forwards`` fails
+on objects that already exist.
 Here each migration runs in one transaction that first takes the migration
 lock, checks that nobody recorded it meanwhile, runs Piccolo's own
 ``MigrationManager`` and inserts Piccolo's own ``migration`` row; both are
