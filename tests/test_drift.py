@@ -82,7 +82,8 @@ async def test_dropped_unique_constraint_is_named_once(
 async def test_type_change_that_drops_the_collation_is_named(
     vde_conn: asyncpg.Connection,
 ) -> None:
-    # What an auto-migration changing path's length would do (piccolo-notes 20).
+    # What an auto-migration changing path's length would do (PostgreSQL then resets
+    # the column's collation to the default).
     sql = "ALTER TABLE vde_map_items ALTER COLUMN path TYPE varchar(300)"
     assert await drift_after(vde_conn, sql) == [
         "type of vde_map_items.path: expected character varying(255),"

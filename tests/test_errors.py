@@ -43,7 +43,7 @@ def test_every_error_a_helper_raises_is_a_vde_error(path: Path) -> None:
 
 
 def test_the_scan_sees_the_raises() -> None:
-    assert "TargetOccupiedError" in raised_classes(VDE / "mapping" / "moves.py")
+    assert "TargetOccupiedError" in raised_classes(VDE / "mapping" / "places.py")
 
 
 def test_echo_cuts_long_input_and_says_how_long_it_was() -> None:

@@ -31,6 +31,10 @@ class InvalidArgumentError(VdeError, ValueError):
     """
 
 
+class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
+    """An argument of a type a helper does not take; also a ``TypeError``."""
+
+
 class InvalidCoordinatesError(InvalidArgumentError):
     """Coordinates the database would refuse: a path too long or malformed, an
     owner or group id outside PostgreSQL's integer range."""

@@ -1,6 +1,8 @@
 """The tree check costs little when there is little to check (issue 14, item 2).
 
-Before, the AFTER UPDATE check (mapping_2026_11_26t17_35_14_090003) planned two
+Before (measured on the issue-5 text of mapping_2026_11_26t17_35_14_090003; on
+main the function it replaces is mapping_2026_12_01t02_05_53_842053's, which
+already looked children up by index), the AFTER UPDATE check planned two
 queries on every UPDATE of tiles, also when no column it reads changed (a title
 or time update; the ``origin_id`` SET NULL that the foreign-key action runs when
 a copied tile is deleted), and its children query joined the transition tables

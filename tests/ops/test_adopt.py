@@ -342,7 +342,8 @@ async def test_an_empty_database_is_left_empty(vde_empty_url: str) -> None:
         assert done.returncode == 1, done
         assert "This database is empty" in done.stdout
         assert "piccolo vde migrate" in done.stdout
-        # Not even the `migration` table Piccolo's CLI creates at start-up.
+        # Not even Piccolo's `migration` table: `piccolo vde` commands skip
+        # the CLI's start-up check that would create it.
         assert (await adopt_seed.snapshot(vde_empty_url))["relations"] == []
 
 
@@ -380,7 +381,7 @@ async def test_sigkill_in_the_middle_of_apply_leaves_the_seed_as_it_was(
     originals and building the first migration's tables; then it is killed."""
     holder = await asyncpg.connect(dirty_seed)
     try:
-        # The table Piccolo's CLI creates at start-up, here before adopt runs.
+        # Piccolo's table, as an earlier `piccolo migrations` command leaves it.
         await holder.execute(
             "CREATE TABLE migration (id serial PRIMARY KEY, name varchar(200) NOT "
             "NULL DEFAULT '', app_name varchar(200) NOT NULL DEFAULT '', "

@@ -88,7 +88,7 @@ async def test_read_only_commands_leave_a_database_without_piccolo_table_as_it_w
     vde_empty_url: str, tmp_path: Path, command: list[str]
 ) -> None:
     # Piccolo's CLI counted unapplied migrations before every `piccolo vde`
-    # command, creating its `migration` table on the way (piccolo-notes #21).
+    # command, creating its `migration` table on the way (Piccolo 1.38's main()).
     args = [arg.format(tmp=tmp_path) for arg in command]
     result = piccolo(vde_empty_url, *args)
     # drift finds every table missing and app_role finds no tables: both exit 1.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 from typing import Final
 
+from vde.errors import InvalidArgumentError
 from vde.mapping.models import BaseItemVersionRead, Tile
 from vde.mapping.places import TileRef, find_tile
 from vde.mapping.queries import versions
@@ -92,7 +93,7 @@ async def update_content(
     fields = {"title": title, "content": content, "preview": preview, "link": link}
     given = {name: value for name, value in fields.items() if value is not UNSET}
     if not given:
-        raise ValueError("give at least one of title, content, preview, link")
+        raise InvalidArgumentError("give at least one of title, content, preview, link")
     for name in ("title", "content"):
         if name in given:
             check_text(name, given[name])

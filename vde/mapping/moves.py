@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from vde.errors import InvalidMoveError
+from vde.errors import InvalidArgumentTypeError, InvalidMoveError
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.places import (
     Subtree,
@@ -193,7 +193,9 @@ async def _movable(
 def check_target(target: MapCoordinates) -> None:
     """Refuse, before any SQL, a target no tile may be moved or copied to."""
     if not isinstance(target, MapCoordinates):
-        raise TypeError(f"target must be MapCoordinates, got {type(target).__name__}")
+        raise InvalidArgumentTypeError(
+            f"target must be MapCoordinates, got {type(target).__name__}"
+        )
     if target.is_root:
         raise InvalidMoveError(f"{target} is a map root position; roots stay put")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from vde.errors import VdeError
+from vde.errors import InvalidArgumentError, VdeError, echo
 from vde.transactions import Executor, transaction_of
 
 SEQUENCE = "vde_user_mapping_mapping_user_id_seq"
@@ -44,8 +44,8 @@ async def mapping_user_id_for(executor: Executor, auth_user_id: str) -> int:
     An unknown user fails with PostgreSQL's ``ForeignKeyViolationError``.
     """
     if not isinstance(auth_user_id, str) or not auth_user_id:
-        raise ValueError(
-            f"auth_user_id must be a non-empty string, got {auth_user_id!r}"
+        raise InvalidArgumentError(
+            f"auth_user_id must be a non-empty string, got {echo(auth_user_id)}"
         )
     async with transaction_of(executor) as conn:
         found = await conn.fetchval(_FIND, auth_user_id)

@@ -22,6 +22,7 @@ from typing import Literal, TypeAlias
 import asyncpg
 
 from vde.errors import (
+    InvalidArgumentTypeError,
     InvalidMoveError,
     TargetOccupiedError,
     TargetTooDeepError,
@@ -197,7 +198,7 @@ async def place_of(
             ), ref.id
         ref = ref.id
     if isinstance(ref, bool) or not isinstance(ref, int):
-        raise TypeError(
+        raise InvalidArgumentTypeError(
             f"a tile is named by MapCoordinates, a Tile or an int id, got {echo(ref)}"
         )
     row = await conn.fetchrow(LOCATE_SQL, ref)

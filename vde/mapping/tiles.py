@@ -9,7 +9,7 @@ cannot move away before the tile is in. ``item_type`` follows from the place:
 
 from __future__ import annotations
 
-from vde.errors import InvalidMoveError, TileNotFoundError
+from vde.errors import InvalidArgumentTypeError, InvalidMoveError, TileNotFoundError
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.models import Tile
 from vde.mapping.owners import mapping_user_id_for
@@ -58,12 +58,16 @@ WITH parent AS (
 def check_text(name: str, value: object) -> None:
     """Title and content are required text; say so before any SQL runs."""
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+        raise InvalidArgumentTypeError(
+            f"{name} must be a string, got {type(value).__name__}"
+        )
 
 
 def check_optional_text(name: str, value: object) -> None:
     if value is not None and not isinstance(value, str):
-        raise TypeError(f"{name} must be a string or None, got {type(value).__name__}")
+        raise InvalidArgumentTypeError(
+            f"{name} must be a string or None, got {type(value).__name__}"
+        )
 
 
 async def create_map(
@@ -108,7 +112,9 @@ async def add_tile(
     none, ``TargetOccupiedError`` when ``coords`` holds a tile already.
     """
     if not isinstance(coords, MapCoordinates):
-        raise TypeError(f"coords must be MapCoordinates, got {type(coords).__name__}")
+        raise InvalidArgumentTypeError(
+            f"coords must be MapCoordinates, got {type(coords).__name__}"
+        )
     parent = coords.parent
     if parent is None:
         raise InvalidMoveError(

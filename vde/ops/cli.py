@@ -1,4 +1,5 @@
-"""How ``piccolo vde`` presents itself: its list of commands, and clean ``--help``.
+"""How ``piccolo vde`` presents itself: its list of commands, clean ``--help``,
+and no write to the database before a command runs.
 
 Piccolo's CLI (targ) only knows ``piccolo <app> <command>``: ``piccolo vde``
 alone or ``piccolo vde --help`` match no command, so it prints ``Unrecognised
@@ -12,6 +13,16 @@ not ``__annotations__``), and adds ``piccolo vde help``, one line per command.
 :func:`route_app_help` turns ``piccolo vde`` and ``piccolo vde --help`` into
 ``piccolo vde help`` before targ reads the command line; Piccolo imports the
 app (through ``piccolo_conf``) before it does.
+
+Before any command whose argv holds none of ``migrations``, ``playground``,
+``asgi``, Piccolo's ``main()`` counts unapplied migrations
+(``CheckMigrationManager.havent_ran_count``), and that count creates Piccolo's
+``migration`` table in a database that has none. vde's commands that only read
+(``info``, ``lint``, ``drift``, ``diagram``, ``adopt``'s report) must leave
+someone else's database as it was, and ``migrate`` creates the table itself,
+under its lock: :func:`skip_start_up_count` skips the count for ``piccolo
+<app> ...`` (Piccolo swallows the count's errors anyway, and its warning would
+send vde's users to ``forwards all`` instead of ``piccolo vde migrate``).
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from piccolo.apps.migrations.commands.check import CheckMigrationManager
 from piccolo.conf.apps import AppConfig, Command
 
 #: The command that lists the app's commands.
@@ -28,12 +40,33 @@ HELP = "help"
 
 
 def finish(app: AppConfig) -> None:
-    """Strip the commands' return annotations; add ``help``; route bare calls."""
+    """Strip the commands' return annotations; add ``help``; route bare calls;
+    keep the CLI from writing before the app's commands."""
     if not any(_name(command) == HELP for command in app.get_commands()):
         app.commands.append(Command(callable=_lister(app), command_name=HELP))
     for command in app.get_commands():
         _drop_return_annotation(command.callable)
     route_app_help(app.app_name)
+    skip_start_up_count(app.app_name)
+
+
+def running_app_command(app_name: str, argv: list[str] | None = None) -> bool:
+    """True in a ``piccolo <app_name> ...`` process."""
+    argv = sys.argv if argv is None else argv
+    return bool(argv) and _is_piccolo(argv[0]) and argv[1:2] == [app_name]
+
+
+def skip_start_up_count(app_name: str) -> None:
+    """Piccolo's start-up count of unapplied migrations is 0 for ``piccolo
+    <app_name> ...``; every other command keeps Piccolo's count."""
+    original = CheckMigrationManager.havent_ran_count
+
+    async def havent_ran_count(self: CheckMigrationManager) -> int:
+        if running_app_command(app_name):
+            return 0
+        return int(await original(self))
+
+    CheckMigrationManager.havent_ran_count = havent_ran_count  # type: ignore[method-assign]
 
 
 def route_app_help(app_name: str, argv: list[str] | None = None) -> None:

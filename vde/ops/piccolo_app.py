@@ -5,7 +5,6 @@ import os
 from piccolo.conf.apps import AppConfig, Command
 
 from .cli import finish
-from .cli_startup import skip_startup_count_for_vde_commands
 from .commands.adopt import adopt
 from .commands.app_role import app_role
 from .commands.diagram import diagram
@@ -13,9 +12,6 @@ from .commands.drift import drift
 from .commands.info import info
 from .commands.lint import lint
 from .commands.migrate import migrate
-
-# Piccolo's CLI would create its `migration` table before any `piccolo vde` command.
-skip_startup_count_for_vde_commands()
 
 APP_CONFIG = AppConfig(
     app_name="vde",
@@ -36,5 +32,6 @@ APP_CONFIG = AppConfig(
     ],
 )
 
-# `piccolo vde` and `piccolo vde --help` list the commands; no stray `return`.
+# `piccolo vde` and `piccolo vde --help` list the commands; no stray `return`;
+# Piccolo's CLI creates no `migration` table before a `piccolo vde` command.
 finish(APP_CONFIG)

@@ -12,7 +12,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from vde.ops.adopt import copy, verify
 from vde.ops.adopt.findings import Finding, Plan
-from vde.ops.adopt.layout import ORIGINALS_SCHEMA, Kind, Layout, detect, quoted
+from vde.ops.adopt.layout import ORIGINALS_SCHEMA, Kind, Layout, detect
 from vde.ops.adopt.plan import make_plan
 from vde.ops.adopt.report import layout_lines, plan_lines, verdict
 from vde.ops.migration_lock import lock_migrations
@@ -35,7 +35,6 @@ async def report(engine: PostgresEngine, repair: bool) -> int:
                 _print([*layout_lines(layout), *plan_lines(plan, repair)])
                 print(verdict(plan, repair))
                 status = 1 if plan.blocked(repair) else 0
-        await forget_start_up_table(connection, layout)
     finally:
         await connection.close()
     return status
@@ -75,11 +74,9 @@ async def apply(engine: PostgresEngine, repair: bool) -> int:
                 "container tile(s))."
             )
     except Refused as refused:
-        await _forget_start_up_table(engine)
         return int(refused.args[0])
     except (copy.AdoptError, asyncpg.PostgresError) as error:
         print(f"--apply failed and was rolled back, nothing changed: {error}")
-        await _forget_start_up_table(engine)
         return 1
     print(
         f"Adopted. The original tables are kept in schema {ORIGINALS_SCHEMA}; "
@@ -149,36 +146,6 @@ def _not_adoptable(layout: Layout) -> int | None:
         return 1
     print(f"Not a database of the original app that adopt knows: {layout.why}.")
     return 1
-
-
-async def _forget_start_up_table(engine: PostgresEngine) -> None:
-    connection = await engine.get_new_connection()
-    try:
-        await forget_start_up_table(connection, await detect(connection))
-    finally:
-        await connection.close()
-
-
-async def forget_start_up_table(connection: asyncpg.Connection, layout: Layout) -> None:
-    """Drop the empty ``migration`` table Piccolo's CLI made before we ran.
-
-    Piccolo's ``main()`` creates it in every database before any ``piccolo
-    vde`` command runs. In a database without vde's schema an empty one holds
-    nothing; dropping it leaves the database as the report found it.
-    """
-    if layout.migration_rows != 0 or layout.kind in (Kind.ADOPTED, Kind.VDE):
-        return
-    if layout.partial:
-        return
-    table = quoted(layout.schema, "migration")
-    async with connection.transaction():
-        await connection.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-        if await connection.fetchval(f"SELECT NOT EXISTS (SELECT FROM {table})"):
-            await connection.execute(f"DROP TABLE {table}")
-            print(
-                "(Dropped the empty `migration` table that Piccolo's CLI creates "
-                "at start-up: the database is left as it was.)"
-            )
 
 
 def _print(lines: list[str]) -> None:
