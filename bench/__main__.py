@@ -24,7 +24,7 @@ from bench import compare, designs, operations, report
 from bench.databases import load, scratch_sides
 from bench.generate import generate
 from bench.workload import OPERATIONS
-from vde.testing.scratch import server_url
+from vde.ops.scratch import server_url
 
 OUT = Path(__file__).resolve().parent / "out"
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import asyncpg
 
 from bench import seed_schema
-from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
+from vde.ops.scratch import create_database, drop_database, scratch_name, server_url
 
 REPO = Path(__file__).resolve().parents[1]
 

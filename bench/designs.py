@@ -355,7 +355,7 @@ async def run(url: str, facts: Facts, scale: float = 1.0,
 async def main(scale: float) -> int:
     from bench.databases import load, scratch_sides
     from bench.generate import generate
-    from vde.testing.scratch import server_url
+    from vde.ops.scratch import server_url
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)

@@ -41,7 +41,7 @@ from vde.mapping.moves import move_subtree, swap_tiles
 from vde.mapping.versions import append_version
 from vde.ops.engine import use_engine
 from vde.ops.forwards import migrate
-from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
+from vde.ops.scratch import create_database, drop_database, scratch_name, server_url
 from vde.transactions import Tx, run_atomic
 
 #: Refusals a racing client may get: the rule it broke is named, nothing is

@@ -26,7 +26,7 @@ from vde.database import connection_pool, make_engine
 from vde.mapping.tables import MapItem
 from vde.ops.engine import use_engine
 from vde.ops.forwards import migrate
-from vde.testing.scratch import (
+from vde.ops.scratch import (
     create_database,
     drop_database,
     scratch_name,

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from vde.ops.forwards import migrate
-from vde.testing.scratch import (
+from vde.ops.scratch import (
     create_database,
     drop_database,
     scratch_name,

@@ -27,6 +27,20 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
+def server_url() -> str:
+    """An admin URL of vde's server: ``DATABASE_URL``'s, or the embedded one's.
+
+    Scratch databases are created next to the database it names; that database
+    itself is never written to.
+    """
+    from vde.database import DATABASE_URL_VARIABLE, embedded_server
+
+    url = os.environ.get(DATABASE_URL_VARIABLE)
+    if url:
+        return url
+    return str(embedded_server().get_uri("postgres"))
+
+
 def scratch_name(purpose: str) -> str:
     """A fresh, recognisable database name (``vde_<purpose>_<pid>_<random>``)."""
     return f"vde_{purpose}_{os.getpid()}_{secrets.token_hex(4)}"

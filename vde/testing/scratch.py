@@ -8,9 +8,6 @@ the ``vde_test_`` names.
 
 from __future__ import annotations
 
-import os
-
-from vde.database import DATABASE_URL_VARIABLE, embedded_server
 from vde.ops import scratch
 from vde.ops.scratch import create_database, drop_database, with_database
 from vde.testing.guard import SecretUrl
@@ -25,15 +22,8 @@ __all__ = [
 
 
 def server_url() -> str:
-    """An admin URL of the server tests run on: ``DATABASE_URL`` or the embedded one.
-
-    Scratch databases are created next to the database it names; that database
-    itself is never written to.
-    """
-    url = os.environ.get(DATABASE_URL_VARIABLE)
-    if url:
-        return SecretUrl(url)
-    return SecretUrl(embedded_server().get_uri("postgres"))
+    """``vde.ops.scratch.server_url``, its password hidden when printed."""
+    return SecretUrl(scratch.server_url())
 
 
 def scratch_name(purpose: str) -> str:
