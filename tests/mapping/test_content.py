@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from vde.errors import TileNotFoundError
+from vde.errors import InvalidArgumentError, InvalidArgumentTypeError, TileNotFoundError
 from vde.mapping import (
     MapCoordinates,
     Tile,
@@ -118,9 +118,9 @@ async def test_every_tile_showing_the_item_shows_the_edit(
 
 async def test_refusals_write_nothing(tile: Tile, vde_conn: asyncpg.Connection) -> None:
     before = await vde_conn.fetch("SELECT * FROM vde_base_items ORDER BY id")
-    with pytest.raises(ValueError, match="at least one"):
+    with pytest.raises(InvalidArgumentError, match="at least one"):
         await update_content(vde_conn, tile)
-    with pytest.raises(TypeError, match="title must be a string"):
+    with pytest.raises(InvalidArgumentTypeError, match="title must be a string"):
         await update_content(vde_conn, tile, title=None)  # type: ignore[arg-type]
     with pytest.raises(TileNotFoundError, match="path='5'"):
         await update_content(

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from vde.errors import InvalidArgumentError
 from vde.mapping import mapping_user_id_for
 
 CALLERS = 16
@@ -85,5 +86,5 @@ async def test_unknown_user_is_refused_and_nothing_is_written(
     with pytest.raises(asyncpg.ForeignKeyViolationError):
         await mapping_user_id_for(vde_conn, "nobody")
     assert await vde_conn.fetchval("SELECT count(*) FROM vde_user_mapping") == 0
-    with pytest.raises(ValueError, match="non-empty string"):
+    with pytest.raises(InvalidArgumentError, match="non-empty string"):
         await mapping_user_id_for(vde_conn, "")

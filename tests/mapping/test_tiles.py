@@ -9,7 +9,12 @@ import pytest
 
 from tests.conftest import table_rows
 from vde.auth.tables import User
-from vde.errors import InvalidMoveError, TargetOccupiedError, TileNotFoundError
+from vde.errors import (
+    InvalidArgumentTypeError,
+    InvalidMoveError,
+    TargetOccupiedError,
+    TileNotFoundError,
+)
 from vde.mapping import MapCoordinates, Tile, add_tile, create_map, tile_at
 from vde.mapping.invariants import tree_violations
 from vde.transactions import atomic
@@ -117,9 +122,9 @@ async def test_bad_input_is_refused_before_any_sql(
     before = await snapshot(vde_conn)
     with pytest.raises(InvalidMoveError, match="root position"):
         await add_tile(vde_conn, MapCoordinates.root(root.coord_user_id, 5), "t", "c")
-    with pytest.raises(TypeError, match="title must be a string"):
+    with pytest.raises(InvalidArgumentTypeError, match="title must be a string"):
         await add_tile(vde_conn, MapCoordinates(root.coord_user_id, 0, "1"), None, "c")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="coords must be MapCoordinates"):
+    with pytest.raises(InvalidArgumentTypeError, match="coords must be MapCoordinates"):
         await add_tile(vde_conn, "1", "t", "c")  # type: ignore[arg-type]
     assert await snapshot(vde_conn) == before
 

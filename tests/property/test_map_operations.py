@@ -37,7 +37,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from vde.errors import InvalidMoveError, TargetOccupiedError, TileNotFoundError
+from vde.errors import (
+    InvalidArgumentError,
+    InvalidMoveError,
+    TargetOccupiedError,
+    TileNotFoundError,
+)
 from vde.mapping import (
     MapCoordinates,
     Tile,
@@ -280,7 +285,9 @@ class MapMachine(RuleBasedStateMachine):
             given["link"] = link
         if not given:
             self.refused(
-                ValueError, update_content(self.conn, self.ref(data, tile)), "edit"
+                InvalidArgumentError,
+                update_content(self.conn, self.ref(data, tile)),
+                "edit",
             )
             return
         self.run(
