@@ -10,6 +10,9 @@ that moved, and an unmoved tile's children are where they were. Same rule, same
 error (``vde_map_items_tree_children``); one index lookup per updated tile.
 """
 
+import importlib.util
+from pathlib import Path
+
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
@@ -108,98 +111,19 @@ $function$
 """,
 ]
 
-# The function as mapping_2026_11_26t17_35_14_090003 made it.
-BACKWARDS = [
-    """CREATE OR REPLACE FUNCTION vde_map_items_tree_check() RETURNS trigger
-LANGUAGE plpgsql SET enable_seqscan = off AS $function$
-DECLARE
-    bad record;
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        EXECUTE $q$SELECT c.id, c.coord_user_id, c.coord_group_id, c.path,
-               p.id AS parent_id, p.coord_user_id AS parent_user_id,
-               p.coord_group_id AS parent_group_id, p.path AS parent_path
-        FROM (SELECT c.id, c.coord_user_id, c.coord_group_id, c.path, c.parent_id
-              FROM new_rows c WHERE c.parent_id IS NOT NULL ORDER BY c.parent_id) c
-        CROSS JOIN LATERAL (
-            SELECT p.id, p.coord_user_id, p.coord_group_id, p.path
-            FROM vde_map_items p WHERE p.id = c.parent_id OFFSET 0 FOR SHARE) p
-        WHERE (c.coord_user_id <> p.coord_user_id
-           OR c.coord_group_id <> p.coord_group_id
-           OR c.path = ''
-           OR p.path <> CASE WHEN length(c.path) = 1 THEN '' ELSE left(c.path, -2) END)
-        LIMIT 1$q$ INTO bad;
-    ELSE
-        EXECUTE $q$SELECT c.id, c.coord_user_id, c.coord_group_id, c.path,
-               p.id AS parent_id, p.coord_user_id AS parent_user_id,
-               p.coord_group_id AS parent_group_id, p.path AS parent_path
-        FROM (SELECT c.id, c.coord_user_id, c.coord_group_id, c.path, c.parent_id
-              FROM (SELECT c.* FROM new_rows c LEFT JOIN old_rows o ON o.id = c.id
-        WHERE o.id IS NULL
-           OR (c.coord_user_id, c.coord_group_id, c.path, c.parent_id, c.item_type)
-              IS DISTINCT FROM
-              (o.coord_user_id, o.coord_group_id, o.path, o.parent_id, o.item_type)) c WHERE c.parent_id IS NOT NULL ORDER BY c.parent_id) c
-        CROSS JOIN LATERAL (
-            SELECT p.id, p.coord_user_id, p.coord_group_id, p.path
-            FROM vde_map_items p WHERE p.id = c.parent_id OFFSET 0 FOR SHARE) p
-        WHERE (c.coord_user_id <> p.coord_user_id
-           OR c.coord_group_id <> p.coord_group_id
-           OR c.path = ''
-           OR p.path <> CASE WHEN length(c.path) = 1 THEN '' ELSE left(c.path, -2) END)
-        LIMIT 1$q$ INTO bad;
-    END IF;
-    IF bad.id IS NOT NULL THEN
-        IF bad.coord_user_id <> bad.parent_user_id
-           OR bad.coord_group_id <> bad.parent_group_id THEN
-            RAISE EXCEPTION
-                'vde_map_items_tree_parent: tile % in map (%, %) has parent % in map (%, %)',
-                bad.id, bad.coord_user_id, bad.coord_group_id,
-                bad.parent_id, bad.parent_user_id, bad.parent_group_id
-            USING ERRCODE = 'check_violation',
-                  CONSTRAINT = 'vde_map_items_tree_parent',
-                  TABLE = TG_TABLE_NAME, SCHEMA = TG_TABLE_SCHEMA,
-                  HINT = 'A tile and its parent lie in the same map.';
-        END IF;
-        RAISE EXCEPTION
-            'vde_map_items_tree_path: tile % at path ''%'' is not one direction below its parent % at path ''%''',
-            bad.id, bad.path, bad.parent_id, bad.parent_path
-        USING ERRCODE = 'check_violation',
-              CONSTRAINT = 'vde_map_items_tree_path',
-              TABLE = TG_TABLE_NAME, SCHEMA = TG_TABLE_SCHEMA,
-              HINT = 'A tile''s path is its parent''s path plus one direction.';
-    END IF;
-    IF TG_OP = 'UPDATE' THEN
-        EXECUTE $q$SELECT p.id, p.coord_user_id, p.coord_group_id, p.path,
-               c.id AS child_id, c.coord_user_id AS child_user_id,
-               c.coord_group_id AS child_group_id, c.path AS child_path
-        FROM new_rows p JOIN old_rows o ON o.id = p.id
-        CROSS JOIN LATERAL (
-            SELECT c.id, c.coord_user_id, c.coord_group_id, c.path
-            FROM vde_map_items c WHERE c.parent_id = p.id OFFSET 0) c
-        WHERE (p.coord_user_id, p.coord_group_id, p.path)
-              IS DISTINCT FROM (o.coord_user_id, o.coord_group_id, o.path)
-          AND (c.coord_user_id <> p.coord_user_id
-           OR c.coord_group_id <> p.coord_group_id
-           OR c.path = ''
-           OR p.path <> CASE WHEN length(c.path) = 1 THEN '' ELSE left(c.path, -2) END)
-        LIMIT 1$q$ INTO bad;
-        IF bad.id IS NOT NULL THEN
-            RAISE EXCEPTION
-                'vde_map_items_tree_children: tile % moved to (%, %, ''%'') without its child % at (%, %, ''%'')',
-                bad.id, bad.coord_user_id, bad.coord_group_id, bad.path,
-                bad.child_id, bad.child_user_id, bad.child_group_id, bad.child_path
-            USING ERRCODE = 'check_violation',
-                  CONSTRAINT = 'vde_map_items_tree_children',
-                  TABLE = TG_TABLE_NAME, SCHEMA = TG_TABLE_SCHEMA,
-                  HINT = 'Move a tile with its subtree in one statement '
-                         '(vde.mapping.moves.move_subtree).';
-        END IF;
-    END IF;
-    RETURN NULL;
-END
-$function$
-""",
-]
+
+def _tree_migration_function() -> str:
+    """The function as the tree migration created it (that file never changes)."""
+    path = Path(__file__).with_name("mapping_2026_11_26t17_35_14_090003.py")
+    spec = importlib.util.spec_from_file_location("vde_tree_migration", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text: str = module.TREE_CHECK_FUNCTION
+    return text.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
+
+
+BACKWARDS = [_tree_migration_function()]
 
 
 async def run_all(statements: list[str]) -> None:

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from vde.database import DATABASE_URL_VARIABLE, embedded_server
+
 #: A server: a URL, or asyncpg ``connect`` keyword arguments.
 Server = str | Mapping[str, Any]
 
@@ -33,8 +35,6 @@ def server_url() -> str:
     Scratch databases are created next to the database it names; that database
     itself is never written to.
     """
-    from vde.database import DATABASE_URL_VARIABLE, embedded_server
-
     url = os.environ.get(DATABASE_URL_VARIABLE)
     if url:
         return url
