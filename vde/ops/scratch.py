@@ -13,11 +13,12 @@ import os
 import secrets
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
 from vde.database import DATABASE_URL_VARIABLE, embedded_server
+from vde.sql import quoted
 
 #: A server: a URL, or asyncpg ``connect`` keyword arguments.
 Server = str | Mapping[str, Any]
@@ -26,7 +27,7 @@ Server = str | Mapping[str, Any]
 def with_database(url: str, name: str) -> str:
     """``url`` pointing at database ``name`` (host, socket and options kept)."""
     parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
+    return urlunsplit(parts._replace(path="/" + quote(name, safe="")))
 
 
 def server_url() -> str:
@@ -67,9 +68,9 @@ async def create_database(
     """
     connection = await asyncpg.connect(**connect_kwargs(server))
     try:
-        sql = f'CREATE DATABASE "{name}"'
+        sql = f"CREATE DATABASE {quoted(name)}"
         if template:
-            sql += f' TEMPLATE "{template}"'
+            sql += f" TEMPLATE {quoted(template)}"
         await connection.execute(sql)
     finally:
         await connection.close()
@@ -80,6 +81,6 @@ async def drop_database(server: Server, name: str) -> None:
     """Drop database ``name``, closing any connection left open on it."""
     connection = await asyncpg.connect(**connect_kwargs(server))
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)")
     finally:
         await connection.close()
