@@ -19,6 +19,7 @@ from vde.ops.migration_sql import collect, write
 from vde.ops.scratch import (
     connect_kwargs,
     create_database,
+    drop_abandoned_databases,
     drop_database,
     scratch_name,
 )
@@ -44,6 +45,7 @@ async def lint(
     if not isinstance(engine, PostgresEngine):
         sys.exit("No PostgreSQL engine: is piccolo_conf.py (or PICCOLO_CONF) set up?")
     server = engine.config
+    await drop_abandoned_databases(server, "lint")  # of killed runs
     name = scratch_name("lint")
     await create_database(server, name)
     try:
