@@ -120,11 +120,11 @@ def _hosts(server: Server) -> list[str]:
     hosts: list[str] = []
     if dsn:
         parts = urlsplit(dsn)
-        for spec in parts.netloc.rpartition("@")[2].split(","):
-            if spec.startswith("["):  # [v6] or [v6]:port
-                hosts.append(spec[1:].partition("]")[0])
+        for entry in parts.netloc.rpartition("@")[2].split(","):
+            if entry.startswith("["):  # [v6] or [v6]:port
+                hosts.append(entry[1:].partition("]")[0])
             else:  # host or host:port, a socket folder percent-encoded
-                hosts.append(unquote(spec.partition(":")[0]))
+                hosts.append(unquote(entry.partition(":")[0]))
         for key, value in parse_qsl(parts.query):
             if key == "host":
                 hosts += value.split(",")
