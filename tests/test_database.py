@@ -1,7 +1,20 @@
-"""``connection_pool``: Piccolo queries inside it reuse connections (no timings)."""
+"""``connection_pool``: Piccolo queries inside it reuse connections (no timings);
+the embedded server's database is made as named."""
+
+import os
+import secrets
+
+import asyncpg
+import pytest
 
 from vde.auth.tables import User
-from vde.database import connection_pool, make_engine
+from vde.database import (
+    DATABASE_URL_VARIABLE,
+    _ensure_database,
+    connection_pool,
+    embedded_server,
+    make_engine,
+)
 from vde.ops.engine import use_engine
 
 BACKEND = (
@@ -53,3 +66,24 @@ async def test_connection_pool_leaves_an_already_running_pool_open(vde_db):
             assert engine.pool is pool
             assert await User.count() == 0
         assert engine.pool is None
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get(DATABASE_URL_VARIABLE)), reason="the embedded server only"
+)
+async def test_the_embedded_servers_database_gets_its_name_as_given() -> None:
+    server = embedded_server()
+    name = f"vde_test_e'q\"_{os.getpid()}_{secrets.token_hex(4)}"
+    connection = await asyncpg.connect(server.get_uri("postgres"))
+    try:
+        _ensure_database(server, name)
+        _ensure_database(server, name)  # already there: left as it is
+        assert await connection.fetchval(
+            "SELECT count(*) FROM pg_database WHERE datname = $1", name
+        ) == 1
+    finally:
+        drop = await connection.fetchval(
+            "SELECT format('DROP DATABASE IF EXISTS %I', $1::text)", name
+        )
+        await connection.execute(drop)
+        await connection.close()

@@ -23,6 +23,7 @@ from piccolo.engine.postgres import PostgresEngine
 from vde import embedded_server as embedded_server_module
 from vde.embedded_server import EmbeddedServer, EmbeddedServerError
 from vde.errors import EngineMismatchError, VdeError, echo
+from vde.sql import literal, quoted
 
 #: The database that vde's tables live in on the embedded server.
 EMBEDDED_DATABASE = "vde"
@@ -56,11 +57,11 @@ def _embedded_server(data_dir: Path) -> EmbeddedServer:
 
 def _ensure_database(server: EmbeddedServer, name: str) -> None:
     """Create database ``name`` once; a concurrent creator winning the race is fine."""
-    exists = f"SELECT 1 FROM pg_database WHERE datname = '{name}'"
+    exists = f"SELECT 1 FROM pg_database WHERE datname = {literal(name)}"
     if server.psql(exists).strip() == "1":
         return
     with contextlib.suppress(EmbeddedServerError):
-        server.psql(f'CREATE DATABASE "{name}"')
+        server.psql(f"CREATE DATABASE {quoted(name)}")
     if server.psql(exists).strip() != "1":
         raise VdeError(f"could not create database {name!r} on the embedded server")
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -11,6 +14,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.postgres import PostgresEngine
 
 from vde.ops.migration_sql import (
+    WRITTEN,
     MigrationSql,
     MigrationSqlError,
     collect,
@@ -19,6 +23,8 @@ from vde.ops.migration_sql import (
     squawk_ignores,
     write,
 )
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 async def test_collect_has_generated_and_raw_sql_and_creates_nothing(
@@ -105,19 +111,69 @@ async def test_raw_step_without_forwards_constant_is_refused(
         await collect(PostgresEngine(config={"dsn": vde_empty_url}))
 
 
+MIGRATIONS = [
+    MigrationSql("auth", "2026-01-01T00:00:00:000001", [], ["CREATE TABLE a ();"]),
+    MigrationSql("llm", "2026-01-01T00:00:00:000002", ["CREATE INDEX i ON a"], []),
+]
+NAMES = [
+    "001_auth_2026_01_01T00_00_00_000001.sql",
+    "002_llm_2026_01_01T00_00_00_000002.sql",
+]
+
+
 def test_write_makes_one_file_per_migration_raw_steps_first(tmp_path: Path) -> None:
-    (tmp_path / "stale.sql").write_text("DROP TABLE x;")
-    migrations = [
-        MigrationSql("auth", "2026-01-01T00:00:00:000001", [], ["CREATE TABLE a ();"]),
-        MigrationSql("llm", "2026-01-01T00:00:00:000002", ["CREATE INDEX i ON a"], []),
-    ]
-    paths = write(migrations, tmp_path)
-    assert [p.name for p in paths] == [
-        "001_auth_2026_01_01T00_00_00_000001.sql",
-        "002_llm_2026_01_01T00_00_00_000002.sql",
-    ]
-    assert sorted(p.name for p in tmp_path.glob("*.sql")) == [p.name for p in paths]
+    paths = write(MIGRATIONS, tmp_path / "new")
+    assert [p.name for p in paths] == NAMES
+    assert sorted(p.name for p in (tmp_path / "new").glob("*.sql")) == NAMES
     assert "CREATE INDEX i ON a;" in paths[1].read_text()
+
+
+def test_write_replaces_its_own_files_and_leaves_every_other_one(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "foo.sql").write_text("-- the user's own")
+    write(MIGRATIONS, tmp_path)
+    # A later run with fewer migrations: the earlier run's extra file goes.
+    write(MIGRATIONS[:1], tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("*.sql")) == [NAMES[0], "foo.sql"]
+    assert (tmp_path / "foo.sql").read_text() == "-- the user's own"
+
+
+def test_write_refuses_a_file_in_the_way_that_it_did_not_write(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / NAMES[1]).write_text("-- the user's own")
+    with pytest.raises(MigrationSqlError, match="did not write: move it away"):
+        write(MIGRATIONS, tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [NAMES[1]]  # nothing written
+    assert (tmp_path / NAMES[1]).read_text() == "-- the user's own"
+
+
+def test_an_edited_list_of_written_files_removes_nothing_outside_it(
+    tmp_path: Path,
+) -> None:
+    folder, outside = tmp_path / "out", tmp_path / "outside.sql"
+    outside.write_text("-- kept")
+    folder.mkdir()
+    (folder / WRITTEN).write_text("../outside.sql\n/tmp/x.sql\n.hidden.sql\n")
+    (folder / ".hidden.sql").write_text("-- kept")
+    write(MIGRATIONS, folder)
+    assert outside.read_text() == "-- kept"
+    assert (folder / ".hidden.sql").read_text() == "-- kept"
+
+
+def test_lint_command_leaves_an_sql_file_it_did_not_write(
+    vde_empty_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "foo.sql").write_text("SELECT 1;")
+    env = {**os.environ, "DATABASE_URL": vde_empty_url, "PYTHONIOENCODING": "utf-8"}
+    done = subprocess.run(
+        [sys.executable, "-m", "piccolo.main", "vde", "lint", f"--output={tmp_path}"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done
+    assert (tmp_path / "foo.sql").read_text() == "SELECT 1;"
+    assert len(list(tmp_path.glob("0*.sql"))) > 10  # and wrote its own
 
 
 def test_rules_ignored_on_purpose_become_file_level_ignores_with_reasons() -> None:

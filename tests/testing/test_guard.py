@@ -18,7 +18,7 @@ import pytest
 
 from vde.mapping.tables import BaseItem
 from vde.testing import ScratchDatabase
-from vde.testing.guard import DatabaseRefused, SecretUrl, redact
+from vde.testing.guard import DatabaseRefused, SecretUrl
 
 PASSWORD = "s3cr3t-pw-13"
 
@@ -121,10 +121,13 @@ async def test_a_table_query_outside_vde_db_raises_naming_the_fixture() -> None:
             "postgresql://u@h/db?password=***&sslmode=require",
         ),
         ("postgresql://u:p%40w@/db?host=/tmp/x", "postgresql://u:***@/db?host=/tmp/x"),
+        (
+            "postgresql://u@h/db?sslmode=verify-full&sslpassword=pw",
+            "postgresql://u@h/db?sslmode=verify-full&sslpassword=***",
+        ),
         ("postgresql://u@h/db", "postgresql://u@h/db"),
     ],
 )
 def test_secret_url_repr_hides_every_form_of_password(url: str, shown: str) -> None:
-    assert redact(url) == shown
     assert repr(SecretUrl(url)) == repr(shown)
     assert str(SecretUrl(url)) == url  # still connects as itself

@@ -148,14 +148,50 @@ async def _check_raw_is_declared(module: ModuleType, raw: list[str]) -> None:
         )
 
 
+#: The files ``write`` put in a folder, one name a line: the only ones it
+#: removes there the next time (a folder may hold files of its user's).
+WRITTEN = ".vde-lint-files"
+
+
 def write(migrations: list[MigrationSql], folder: Path) -> list[Path]:
-    """One ``.sql`` file per migration in ``folder`` (emptied of old ``.sql`` first)."""
+    """One ``.sql`` file per migration in ``folder``, replacing the ones an
+    earlier call wrote there; every other file is left alone.
+
+    A file in the way that an earlier call did not write is refused with
+    :class:`MigrationSqlError` before anything is written or removed.
+    """
+    names = [
+        f"{number:03d}_{migration.filename}"
+        for number, migration in enumerate(migrations, start=1)
+    ]
+    earlier = _written_before(folder)
+    in_the_way = [n for n in names if n not in earlier and (folder / n).exists()]
+    if in_the_way:
+        raise MigrationSqlError(
+            f"{folder} holds {', '.join(in_the_way)}, which vde lint did not "
+            "write: move it away or choose another --output folder"
+        )
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.sql"):
-        old.unlink()
+    for name in earlier:
+        (folder / name).unlink(missing_ok=True)
     paths = []
-    for number, migration in enumerate(migrations, start=1):
-        path = folder / f"{number:03d}_{migration.filename}"
+    for name, migration in zip(names, migrations, strict=True):
+        path = folder / name
         path.write_text(migration.text(), encoding="utf-8")
         paths.append(path)
+    (folder / WRITTEN).write_text("".join(f"{n}\n" for n in names), encoding="utf-8")
     return paths
+
+
+def _written_before(folder: Path) -> set[str]:
+    """The names in ``folder``'s list of written files: plain ``.sql`` names
+    only, so that an edited list cannot remove anything outside the folder."""
+    try:
+        lines = (folder / WRITTEN).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return set()
+    return {
+        line
+        for line in lines
+        if line.endswith(".sql") and line == Path(line).name and line[0] != "."
+    }

@@ -5,19 +5,30 @@ is exactly what the migrations build, on the same server version as the live one
 A server is named by a ``postgresql://`` URL or by asyncpg ``connect`` keyword
 arguments (a Piccolo engine's ``config``); any database on it will do, since
 ``CREATE DATABASE`` works from every database.
+
+A process killed before it drops its scratch database (SIGKILL, an OOM kill, a
+CI timeout) leaves it behind. Each name carries its creator's pid, so a later
+run of the same kind drops the ones whose process no longer runs
+(:func:`drop_abandoned_databases`). It only judges what it can see: the server
+must be on this host (the embedded one, a Unix socket, localhost), since a pid
+means nothing on another machine. A database whose process is alive is never
+touched, and neither is one with a connection open or one this role may not
+drop (plain ``DROP DATABASE`` refuses both; the refusal is skipped, not raised).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 import asyncpg
 
 from vde.database import DATABASE_URL_VARIABLE, embedded_server
+from vde.sql import quoted
 
 #: A server: a URL, or asyncpg ``connect`` keyword arguments.
 Server = str | Mapping[str, Any]
@@ -26,7 +37,7 @@ Server = str | Mapping[str, Any]
 def with_database(url: str, name: str) -> str:
     """``url`` pointing at database ``name`` (host, socket and options kept)."""
     parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
+    return urlunsplit(parts._replace(path="/" + quote(name, safe="")))
 
 
 def server_url() -> str:
@@ -67,9 +78,9 @@ async def create_database(
     """
     connection = await asyncpg.connect(**connect_kwargs(server))
     try:
-        sql = f'CREATE DATABASE "{name}"'
+        sql = f"CREATE DATABASE {quoted(name)}"
         if template:
-            sql += f' TEMPLATE "{template}"'
+            sql += f" TEMPLATE {quoted(template)}"
         await connection.execute(sql)
     finally:
         await connection.close()
@@ -80,6 +91,91 @@ async def drop_database(server: Server, name: str) -> None:
     """Drop database ``name``, closing any connection left open on it."""
     connection = await asyncpg.connect(**connect_kwargs(server))
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)")
+    finally:
+        await connection.close()
+
+
+#: Hosts that name this machine (an empty host: the default Unix socket).
+LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
+
+
+def is_local(server: Server) -> bool:
+    """Every host ``server`` may connect to is this one, so the pids in
+    scratch names are this host's processes."""
+    return all(
+        host in LOCAL_HOSTS or host.startswith("/") for host in _hosts(server)
+    )
+
+
+def _hosts(server: Server) -> list[str]:
+    """The hosts asyncpg tries: ``host=`` first, else the URL's, else PGHOST."""
+    dsn: str | None
+    if isinstance(server, str):
+        dsn, given = server, None
+    else:
+        dsn, given = server.get("dsn"), server.get("host")
+    if given is not None:
+        return [given] if isinstance(given, str) else [str(h) for h in given]
+    hosts: list[str] = []
+    if dsn:
+        parts = urlsplit(dsn)
+        for entry in parts.netloc.rpartition("@")[2].split(","):
+            if entry.startswith("["):  # [v6] or [v6]:port
+                hosts.append(entry[1:].partition("]")[0])
+            else:  # host or host:port, a socket folder percent-encoded
+                hosts.append(unquote(entry.partition(":")[0]))
+        for key, value in parse_qsl(parts.query):
+            if key == "host":
+                hosts += value.split(",")
+    named = [host for host in hosts if host]
+    return named or os.environ.get("PGHOST", "").split(",")
+
+
+def process_alive(pid: int) -> bool:
+    """A process with this pid runs here (anyone's; a pid may be reused)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def owner_pid(name: str, purpose: str) -> int | None:
+    """The pid in ``name`` if :func:`scratch_name` made it for ``purpose`` (or
+    for ``purpose_<anything>``), else None."""
+    pattern = rf"vde_{re.escape(purpose)}_(?:.+_)?(?P<pid>\d+)_[0-9a-f]{{8}}"
+    found = re.fullmatch(pattern, name)
+    pid = int(found["pid"]) if found else 0
+    return pid if 0 < pid < 2**31 else None  # else no process's
+
+
+async def drop_abandoned_databases(server: Server, purpose: str) -> list[str]:
+    """Drop the ``vde_<purpose>_*`` databases of dead local processes (see the
+    module's doc); return their names."""
+    if not is_local(server):
+        return []
+    connection = await asyncpg.connect(**connect_kwargs(server))
+    try:
+        names = await connection.fetch(
+            "SELECT datname FROM pg_database "
+            "WHERE starts_with(datname, $1) AND NOT datistemplate",
+            f"vde_{purpose}_",
+        )
+        dropped = []
+        for (name,) in names:
+            pid = owner_pid(name, purpose)
+            if pid is None or process_alive(pid):
+                continue
+            try:
+                await connection.execute(f"DROP DATABASE IF EXISTS {quoted(name)}")
+            except (asyncpg.ObjectInUseError, asyncpg.InsufficientPrivilegeError):
+                continue  # in use, or another role's: not ours to drop
+            dropped.append(name)
+        return dropped
     finally:
         await connection.close()

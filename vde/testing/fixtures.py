@@ -12,10 +12,10 @@ from piccolo.engine.postgres import PostgresEngine
 from vde.database import connection_pool
 from vde.ops.engine import use_engine
 from vde.ops.forwards import migrate
-from vde.testing.cleanup import drop_abandoned_databases
 from vde.testing.guard import SecretUrl
 from vde.testing.scratch import (
     create_database,
+    drop_abandoned_databases,
     drop_database,
     scratch_name,
     server_url,

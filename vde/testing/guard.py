@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any, NoReturn
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 from piccolo.conf.apps import Finder
 from piccolo.engine.postgres import PostgresEngine
 
 from vde.ops.engine import use_engine
+from vde.redaction import redacted
 
 REFUSAL = (
     "vde.testing: this test has no database of its own, so Piccolo's tables "
@@ -34,28 +34,13 @@ class DatabaseRefused(RuntimeError):
     """A Piccolo query ran in a test outside the ``vde_db`` fixture."""
 
 
-def redact(url: str) -> str:
-    """``url`` with its password (user info or ``?password=``) replaced by ***."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        userinfo, _, host = netloc.rpartition("@")
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:***@{host}"
-    query = [
-        (key, "***" if key.lower() == "password" else value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="*/")))
-
-
 class SecretUrl(str):
     """A URL that connects as itself but shows no password when repr'd."""
 
     __slots__ = ()
 
     def __repr__(self) -> str:
-        return repr(redact(str(self)))
+        return repr(redacted(str(self)))
 
 
 class RefusingEngine(PostgresEngine):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncpg
 
 from vde.ops.adopt.findings import Finding, Plan
-from vde.ops.adopt.layout import Layout, quoted
+from vde.ops.adopt.layout import Layout
+from vde.sql import quoted
 
 #: better-auth 1.3's meaning of NULL in ``apikey``: (column, condition, after).
 _API_KEY_NULLS = (

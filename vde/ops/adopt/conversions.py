@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from vde.ops.adopt.auth_cases import API_KEY_EXPRESSIONS
 from vde.ops.adopt.findings import NAIVE
-from vde.ops.adopt.layout import Layout, quoted
+from vde.ops.adopt.layout import Layout
+from vde.sql import quoted
 
 #: Planned per-row changes, staged in temporary tables: original table ->
 #: (temporary table, id type, the columns it changes with their types).

@@ -16,8 +16,9 @@ import asyncpg
 
 from vde.ops.adopt.conversions import FIXES, expressions, source_from
 from vde.ops.adopt.findings import CONTAINER_TITLE, Plan
-from vde.ops.adopt.layout import ORIGINALS_SCHEMA, TABLES, Layout, quoted
+from vde.ops.adopt.layout import ORIGINALS_SCHEMA, TABLES, Layout
 from vde.ops.forwards import apply_all_in_current_transaction
+from vde.sql import quoted
 
 #: The temporary table of new composition containers.
 CONTAINERS = "adopt_containers"

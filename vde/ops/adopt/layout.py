@@ -10,6 +10,8 @@ from enum import Enum
 
 import asyncpg
 
+from vde.sql import quoted
+
 #: Where ``--apply`` keeps the original tables until the user drops them.
 ORIGINALS_SCHEMA = "vde_adopt_original"
 
@@ -85,11 +87,6 @@ WHERE a.attrelid = to_regclass(quote_ident(current_schema()) || '.' || quote_ide
   AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum
 """
-
-
-def quoted(*names: str) -> str:
-    """``"a"."b"``: identifiers quoted for SQL built from catalog names."""
-    return ".".join('"' + name.replace('"', '""') + '"' for name in names)
 
 
 async def detect(connection: asyncpg.Connection) -> Layout:

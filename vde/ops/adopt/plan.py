@@ -12,9 +12,10 @@ import asyncpg
 
 from vde.ops.adopt import auth_cases
 from vde.ops.adopt.findings import JOB_STATUSES, NAIVE, Finding, Plan, Tile
-from vde.ops.adopt.layout import TABLES, Layout, quoted
+from vde.ops.adopt.layout import TABLES, Layout
 from vde.ops.adopt.tree import plan_tiles
 from vde.registry import vde_tables
+from vde.sql import quoted
 
 
 async def make_plan(connection: asyncpg.Connection, layout: Layout) -> Plan:

@@ -12,7 +12,8 @@ import asyncpg
 from vde.ops.adopt.conversions import expressions, source_from
 from vde.ops.adopt.copy import target_types
 from vde.ops.adopt.findings import Plan
-from vde.ops.adopt.layout import ORIGINALS_SCHEMA, TABLES, Layout, quoted
+from vde.ops.adopt.layout import ORIGINALS_SCHEMA, TABLES, Layout
+from vde.sql import quoted
 
 
 async def differences(

@@ -15,6 +15,7 @@ from vde.ops.privileges import read_privileges
 from vde.ops.scratch import (
     connect_kwargs,
     create_database,
+    drop_abandoned_databases,
     drop_database,
     scratch_name,
 )
@@ -39,7 +40,8 @@ async def read_schema(connection: asyncpg.Connection) -> Schema:
 async def reference_schema(engine: PostgresEngine) -> Schema:
     """The schema the migrations build, read from a scratch database that they
     are applied to on ``engine``'s server (same version, so the same spelling of
-    every definition), dropped afterwards."""
+    every definition), dropped afterwards; those of killed runs go first."""
+    await drop_abandoned_databases(engine.config, "drift")
     name = scratch_name("drift")
     await create_database(engine.config, name)
     try:

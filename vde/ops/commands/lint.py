@@ -15,10 +15,11 @@ from pathlib import Path
 from piccolo.engine import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
-from vde.ops.migration_sql import collect, write
+from vde.ops.migration_sql import MigrationSqlError, collect, write
 from vde.ops.scratch import (
     connect_kwargs,
     create_database,
+    drop_abandoned_databases,
     drop_database,
     scratch_name,
 )
@@ -31,7 +32,8 @@ async def lint(
 ) -> None:
     """Write each migration's SQL to ``output`` and run squawk on it.
 
-    :param output: folder for the ``.sql`` files (its old ``.sql`` files go).
+    :param output: folder for the ``.sql`` files (those an earlier run wrote
+        there are replaced; any other file is left alone).
     :param config: squawk's config file, used when it exists.
     :param squawk: the squawk executable (``pip install squawk-cli``).
     """
@@ -44,6 +46,7 @@ async def lint(
     if not isinstance(engine, PostgresEngine):
         sys.exit("No PostgreSQL engine: is piccolo_conf.py (or PICCOLO_CONF) set up?")
     server = engine.config
+    await drop_abandoned_databases(server, "lint")  # of killed runs
     name = scratch_name("lint")
     await create_database(server, name)
     try:
@@ -51,7 +54,10 @@ async def lint(
         migrations = await collect(scratch)
     finally:
         await drop_database(server, name)
-    paths = write(migrations, Path(output))
+    try:
+        paths = write(migrations, Path(output))
+    except MigrationSqlError as refused:
+        sys.exit(str(refused))
 
     command = [executable]
     if Path(config).is_file():
