@@ -19,11 +19,11 @@ from piccolo.engine.postgres import PostgresEngine
 from vde.ops.role_rights import (
     elevated_rights,
     remove_elevated_rights,
-    run_formatted,
     verify_dml_only,
 )
 from vde.ops.scram import scram_sha256_verifier
 from vde.ops.scratch import connect_kwargs
+from vde.ops.utility_sql import run_formatted
 from vde.registry import vde_tables
 
 #: Where the password comes from when ``--password`` is not given.
@@ -58,8 +58,10 @@ async def app_role(
     their sequences, nothing else; its effective rights are checked afterwards
     and printed. Run it again after migrations that add tables. An existing
     role with more rights (an elevated attribute, membership in a role, CREATE
-    on the database or a schema) is refused unless --force is given. The
-    password travels only as a SCRAM-SHA-256 verifier computed here.
+    on the database or a schema, objects it owns, grants on other objects or
+    on columns, default privileges, settings it could not SET itself) is
+    refused unless --force is given. The password travels only as a
+    SCRAM-SHA-256 verifier computed here.
 
     :param name: the role's name.
     :param password: its password; default: the VDE_APP_PASSWORD variable, and
@@ -111,6 +113,13 @@ async def grant_dml_only(
     if owned:
         sys.exit(f"{name} owns {', '.join(owned)}: an application role must not")
 
+    sequences = [row["name"] for row in await connection.fetch(_SEQUENCES, tables)]
+    schemas = await connection.fetchval(
+        "SELECT array_agg(DISTINCT relnamespace::regnamespace::text) FROM pg_class "
+        "WHERE oid = ANY($1::regclass[])",
+        tables,
+    )
+
     created = False
     if not await connection.fetchval(
         "SELECT true FROM pg_roles WHERE rolname = $1", name
@@ -124,7 +133,7 @@ async def grant_dml_only(
     if created:
         done.append(f"created role {name}")
     else:
-        extra = await elevated_rights(connection, name)
+        extra = await elevated_rights(connection, name, tables + sequences, schemas)
         if extra and not force:
             sys.exit(
                 f"{name} already exists with {', '.join(extra)}: an application "
@@ -132,7 +141,7 @@ async def grant_dml_only(
                 "yourself, or pass --force to have app_role take it away."
             )
         if extra:
-            await remove_elevated_rights(connection, name)
+            await remove_elevated_rights(connection, name, tables + sequences, schemas)
         await run_formatted(connection, f"ALTER ROLE %I {_ATTRIBUTES}", name)
         done.append(f"updated role {name}")
         done += [f"took away from {name}: {what} (--force)" for what in extra]
@@ -142,11 +151,6 @@ async def grant_dml_only(
         await run_formatted(connection, "ALTER ROLE %I PASSWORD %L", name, verifier)
         done.append("password set (as a SCRAM-SHA-256 verifier computed here)")
 
-    schemas = await connection.fetchval(
-        "SELECT array_agg(DISTINCT relnamespace::regnamespace::text) FROM pg_class "
-        "WHERE oid = ANY($1::regclass[])",
-        tables,
-    )
     database = await connection.fetchval("SELECT current_database()")
     await run_formatted(
         connection, "GRANT CONNECT ON DATABASE %I TO %I", database, name
@@ -163,7 +167,6 @@ async def grant_dml_only(
             table,
             name,
         )
-    sequences = [row["name"] for row in await connection.fetch(_SEQUENCES, tables)]
     for sequence in sequences:
         await run_formatted(
             connection, "REVOKE ALL ON SEQUENCE %s FROM %I", sequence, name
