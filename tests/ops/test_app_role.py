@@ -260,7 +260,8 @@ async def test_app_role_sends_a_scram_verifier_never_the_password(
         "connect",
         functools.partial(asyncpg.connect, connection_class=RecordingConnection),
     )
-    await app_role(name=role, password=password)
+    monkeypatch.setenv("VDE_APP_PASSWORD", password)
+    await app_role(name=role)
     assert RecordingConnection.sent
     assert not [text for text in RecordingConnection.sent if password in text]
     stored = await vde_conn.fetchval(
