@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
-import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import pytest
-import pytest_asyncio
 
+from tests.ops.roles import connect_as
 from vde.ops.commands.app_role import app_role
 from vde.ops.role_rights import ELEVATED_ATTRIBUTES
 from vde.ops.scram import scram_sha256_verifier
@@ -20,31 +18,6 @@ from vde.registry import vde_tables
 from vde.testing import ScratchDatabase
 
 TABLES = [table._meta.tablename for table in vde_tables()]
-
-
-@pytest_asyncio.fixture
-async def role(vde_db: ScratchDatabase) -> AsyncIterator[str]:
-    """A unique role name; the role is dropped afterwards (roles are cluster-wide)."""
-    name = f"vde_test_role_{secrets.token_hex(4)}"
-    try:
-        yield name
-    finally:
-        connection = await vde_db.connect()
-        try:
-            exists = await connection.fetchval(
-                "SELECT true FROM pg_roles WHERE rolname = $1", name
-            )
-            if exists:
-                # Its grants live in this database (and on it): remove them first.
-                await connection.execute(f'DROP OWNED BY "{name}"')
-                await connection.execute(f'DROP ROLE "{name}"')
-        finally:
-            await connection.close()
-
-
-async def connect_as(vde_db: ScratchDatabase, role: str) -> asyncpg.Connection:
-    # Both test servers trust local connections, so no password is needed.
-    return await asyncpg.connect(vde_db.url, user=role)
 
 
 async def test_app_role_twice_is_idempotent_and_grants_dml_only(
@@ -244,7 +217,9 @@ async def test_app_role_prints_the_effective_rights_it_verified(
         f"verified {role}: CONNECT and no CREATE on database {vde_db.name}, "
         "no CREATE in any of its 1 schemas, USAGE on public",
         f"verified {role}: LOGIN, no SUPERUSER, CREATEROLE, CREATEDB, REPLICATION, "
-        "BYPASSRLS, member of no role, owns nothing here",
+        "BYPASSRLS, member of no role",
+        f"verified {role}: owns nothing here, no grant on other objects or on "
+        "columns, no default privileges, no setting it could not SET itself",
     ]
 
 
@@ -285,7 +260,8 @@ async def test_app_role_sends_a_scram_verifier_never_the_password(
         "connect",
         functools.partial(asyncpg.connect, connection_class=RecordingConnection),
     )
-    await app_role(name=role, password=password)
+    monkeypatch.setenv("VDE_APP_PASSWORD", password)
+    await app_role(name=role)
     assert RecordingConnection.sent
     assert not [text for text in RecordingConnection.sent if password in text]
     stored = await vde_conn.fetchval(

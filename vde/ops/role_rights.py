@@ -12,6 +12,9 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from vde.ops.role_footprint import give_up, holdings, own_settings
+from vde.ops.utility_sql import run_formatted
+
 #: pg_roles columns of the attributes an application role must not have.
 ELEVATED_ATTRIBUTES = {
     "rolsuper": "SUPERUSER",
@@ -52,12 +55,20 @@ ORDER BY 1
 """
 
 
-async def elevated_rights(connection: asyncpg.Connection, name: str) -> list[str]:
+async def elevated_rights(
+    connection: asyncpg.Connection,
+    name: str,
+    relations: Sequence[str],
+    schemas: Sequence[str],
+) -> list[str]:
     """What existing role ``name`` holds beyond an application role, one phrase each.
 
     Elevated attributes, membership in any role (its rights and, for an owner
-    role, the power to TRUNCATE and DROP), CREATE on this database, and CREATE
-    on a schema granted to it (CREATE granted to PUBLIC is app_role's own fix).
+    role, the power to TRUNCATE and DROP), CREATE on this database, CREATE on
+    a schema granted to it (CREATE granted to PUBLIC is app_role's own fix),
+    and its :func:`~vde.ops.role_footprint.holdings` beside app_role's grants
+    on ``relations`` (vde's tables and sequences) and ``schemas``. Roles that
+    are members of it are no concern: they share its rights, it gains none.
     """
     row = await connection.fetchrow(
         f"SELECT {', '.join(ELEVATED_ATTRIBUTES)} FROM pg_roles WHERE rolname = $1",
@@ -81,21 +92,23 @@ async def elevated_rights(connection: asyncpg.Connection, name: str) -> list[str
         )
         or []
     ]
+    found += [
+        held.what for held in await holdings(connection, name, relations, schemas)
+    ]
     return found
 
 
-async def run_formatted(
-    connection: asyncpg.Connection, template: str, *args: str
+async def remove_elevated_rights(
+    connection: asyncpg.Connection,
+    name: str,
+    relations: Sequence[str],
+    schemas: Sequence[str],
 ) -> None:
-    """Run a utility statement built by ``format()`` (it quotes names, literals)."""
-    sql = await connection.fetchval(
-        "SELECT format($1, VARIADIC $2::text[])", template, list(args)
-    )
-    await connection.execute(sql)
-
-
-async def remove_elevated_rights(connection: asyncpg.Connection, name: str) -> None:
     """Take from ``name`` what :func:`elevated_rights` lists (for ``--force``)."""
+    # First: a schema it owns gives it CREATE there until it owns it no more.
+    await give_up(
+        connection, name, await holdings(connection, name, relations, schemas)
+    )
     for row in await connection.fetch(_MEMBERSHIPS, name):
         if row["grantor"] is None:
             await run_formatted(connection, "REVOKE %I FROM %I", row["role"], name)
@@ -168,14 +181,15 @@ async def verify_dml_only(
     wrong += [f"has {k}" for column, k in ELEVATED_ATTRIBUTES.items() if row[column]]
     if not row["rolcanlogin"]:
         wrong.append("cannot log in")
-    owned = await connection.fetchval(
-        "SELECT (SELECT count(*) FROM pg_class WHERE relowner = r.oid) "
-        "     + (SELECT count(*) FROM pg_namespace WHERE nspowner = r.oid) "
-        "FROM pg_roles r WHERE r.rolname = $1",
+    held = await holdings(connection, name, [*tables, *sequences], schemas)
+    wrong += [f"has {holding.what}" for holding in held]
+    kept = await own_settings(connection, name)
+    members = await connection.fetchval(
+        "SELECT array_agg(DISTINCT pg_get_userbyid(member)::text) "
+        "FROM pg_auth_members "
+        "WHERE roleid = (SELECT oid FROM pg_roles WHERE rolname = $1)",
         name,
     )
-    if owned:
-        wrong.append(f"owns {owned} tables, sequences or schemas here")
     schema_count = await connection.fetchval(
         "SELECT count(*) FROM pg_namespace "
         "WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'"
@@ -188,6 +202,13 @@ async def verify_dml_only(
         f"no CREATE in any of its {schema_count} schemas, "
         f"USAGE on {', '.join(schemas)}",
         f"verified {name}: LOGIN, no {', '.join(ELEVATED_ATTRIBUTES.values())}, "
-        "member of no role, owns nothing here",
+        "member of no role",
+        f"verified {name}: owns nothing here, no grant on other objects or on "
+        "columns, no default privileges, no setting it could not SET itself"
+        + (f"; keeps its own {', '.join(kept)}" if kept else ""),
     ]
+    if members:
+        verified.append(
+            f"{name}'s rights are shared by its members {', '.join(members)}"
+        )
     return verified, wrong

@@ -9,25 +9,25 @@ it checks the role's effective rights (inherited ones included) at the end.
 
 from __future__ import annotations
 
-import os
 import sys
 
 import asyncpg
 from piccolo.engine import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
+from vde.ops.password_input import (
+    read_password,
+    refuse_command_line_password,
+)
 from vde.ops.role_rights import (
     elevated_rights,
     remove_elevated_rights,
-    run_formatted,
     verify_dml_only,
 )
 from vde.ops.scram import scram_sha256_verifier
 from vde.ops.scratch import connect_kwargs
+from vde.ops.utility_sql import run_formatted
 from vde.registry import vde_tables
-
-#: Where the password comes from when ``--password`` is not given.
-PASSWORD_VARIABLE = "VDE_APP_PASSWORD"
 
 _ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
 
@@ -50,7 +50,11 @@ APP_ROLE_LOCK_KEY = int.from_bytes(b"vde:role", "big")
 
 
 async def app_role(
-    name: str = "vde_app", password: str = "", force: bool = False
+    name: str = "vde_app",
+    password_file: str = "",
+    password_prompt: bool = False,
+    force: bool = False,
+    password: str | None = None,
 ) -> None:
     """Create or update (idempotently) a LOGIN role that can only read and write rows.
 
@@ -58,23 +62,33 @@ async def app_role(
     their sequences, nothing else; its effective rights are checked afterwards
     and printed. Run it again after migrations that add tables. An existing
     role with more rights (an elevated attribute, membership in a role, CREATE
-    on the database or a schema) is refused unless --force is given. The
-    password travels only as a SCRAM-SHA-256 verifier computed here.
+    on the database or a schema, objects it owns, grants on other objects or
+    on columns, default privileges, settings it could not SET itself) is
+    refused unless --force is given. The password is read from a file, the
+    VDE_APP_PASSWORD variable or a prompt, never from the command line (every
+    local user can read that), and travels only as a SCRAM-SHA-256 verifier
+    computed here.
 
     :param name: the role's name.
-    :param password: its password; default: the VDE_APP_PASSWORD variable, and
+    :param password_file: read its password from this file (its one trailing
+        line break left out); default: the VDE_APP_PASSWORD variable, and
         without either an existing password is left as it is.
+    :param password_prompt: ask for its password on the terminal (twice).
     :param force: take the extra rights away from an existing role (each one
         is printed) instead of refusing it.
+    :param password: not accepted: every local user can read a command line;
+        use --password_file, VDE_APP_PASSWORD or --password_prompt.
     """
+    if password is not None:
+        refuse_command_line_password()
+    secret = read_password(password_file, password_prompt, role=name)
     engine = engine_finder()
     if not isinstance(engine, PostgresEngine):
         sys.exit("No PostgreSQL engine: is piccolo_conf.py (or PICCOLO_CONF) set up?")
-    password = password or os.environ.get(PASSWORD_VARIABLE, "")
     connection = await asyncpg.connect(**connect_kwargs(engine.config))
     try:
         async with connection.transaction():
-            lines = await grant_dml_only(connection, name, password or None, force)
+            lines = await grant_dml_only(connection, name, secret, force)
     finally:
         await connection.close()
     for line in lines:
@@ -111,6 +125,13 @@ async def grant_dml_only(
     if owned:
         sys.exit(f"{name} owns {', '.join(owned)}: an application role must not")
 
+    sequences = [row["name"] for row in await connection.fetch(_SEQUENCES, tables)]
+    schemas = await connection.fetchval(
+        "SELECT array_agg(DISTINCT relnamespace::regnamespace::text) FROM pg_class "
+        "WHERE oid = ANY($1::regclass[])",
+        tables,
+    )
+
     created = False
     if not await connection.fetchval(
         "SELECT true FROM pg_roles WHERE rolname = $1", name
@@ -124,7 +145,7 @@ async def grant_dml_only(
     if created:
         done.append(f"created role {name}")
     else:
-        extra = await elevated_rights(connection, name)
+        extra = await elevated_rights(connection, name, tables + sequences, schemas)
         if extra and not force:
             sys.exit(
                 f"{name} already exists with {', '.join(extra)}: an application "
@@ -132,7 +153,7 @@ async def grant_dml_only(
                 "yourself, or pass --force to have app_role take it away."
             )
         if extra:
-            await remove_elevated_rights(connection, name)
+            await remove_elevated_rights(connection, name, tables + sequences, schemas)
         await run_formatted(connection, f"ALTER ROLE %I {_ATTRIBUTES}", name)
         done.append(f"updated role {name}")
         done += [f"took away from {name}: {what} (--force)" for what in extra]
@@ -142,11 +163,6 @@ async def grant_dml_only(
         await run_formatted(connection, "ALTER ROLE %I PASSWORD %L", name, verifier)
         done.append("password set (as a SCRAM-SHA-256 verifier computed here)")
 
-    schemas = await connection.fetchval(
-        "SELECT array_agg(DISTINCT relnamespace::regnamespace::text) FROM pg_class "
-        "WHERE oid = ANY($1::regclass[])",
-        tables,
-    )
     database = await connection.fetchval("SELECT current_database()")
     await run_formatted(
         connection, "GRANT CONNECT ON DATABASE %I TO %I", database, name
@@ -163,7 +179,6 @@ async def grant_dml_only(
             table,
             name,
         )
-    sequences = [row["name"] for row in await connection.fetch(_SEQUENCES, tables)]
     for sequence in sequences:
         await run_formatted(
             connection, "REVOKE ALL ON SEQUENCE %s FROM %I", sequence, name
