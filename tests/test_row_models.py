@@ -12,11 +12,12 @@ import pytest
 from piccolo.columns import Integer, Text
 
 from vde.auth import models as auth_models
+from vde.auth.models import SessionRead
 from vde.llm import models as llm_models
 from vde.mapping import models as mapping_models
 from vde.mapping.models import BaseItemVersionRead, MapItemRead, Tile
 from vde.registry import vde_tables
-from vde.row_models import model_drift
+from vde.row_models import HIDDEN_INPUT, RowModel, model_drift
 
 MODULES = [auth_models, mapping_models, llm_models]
 MODELS = [
@@ -96,17 +97,55 @@ def test_a_changed_type_nullability_default_or_a_secret_is_named():
     ]
 
 
+SECRET = "SECRET-TOKEN-VALUE-" + "x" * 20
+
+
+def shown(error: pydantic.ValidationError) -> list[str]:
+    """Every way a validation error reaches a log or a response."""
+    return [
+        str(error),
+        repr(error),
+        str(error.errors()),
+        error.json(),
+        str(error.errors(include_url=False, include_context=True)),
+    ]
+
+
 @pytest.mark.parametrize(
     "model", [m for _, _, m in MODELS], ids=[m.__name__ for _, _, m in MODELS]
 )
-def test_no_validation_error_repeats_its_input(model):
-    secret = "SECRET-TOKEN-VALUE-" + "x" * 20
-    # Every field gets the secret as a wrong type (a list holding it) or in an
-    # unknown key: the error names the fields, never the value.
-    values = {name: [secret] for name in model.model_fields}
-    values["not_a_field"] = secret
+@pytest.mark.parametrize("shape", ["wrong-types", "missing-fields", "not-a-mapping"])
+def test_no_validation_error_repeats_its_input(model, shape):
+    """Not in str() (``hide_input_in_errors``), nor in errors() and json().
+
+    Wrong types: each field's error would hold the secret itself. Missing
+    fields: each "missing" error would hold the whole input, with the secret in
+    an unknown key. Not a mapping: the one error would hold the input.
+    """
+    if shape == "wrong-types":
+        values: object = {name: [SECRET] for name in model.model_fields}
+    elif shape == "missing-fields":
+        values = {"not_a_field": SECRET}
+    else:
+        values = [("token", SECRET)]
     with pytest.raises(pydantic.ValidationError) as error:
         model.model_validate(values)
-    assert secret not in str(error.value)
-    assert secret not in repr(error.value)
-    assert secret not in str(error.value.errors(include_input=False))
+    assert error.value.errors()[0]["input"] == HIDDEN_INPUT
+    for text in shown(error.value):
+        assert SECRET not in text
+
+
+def test_a_row_model_inside_another_type_hides_its_input_too():
+    """A list of rows (a response body) reports each row's errors without input."""
+    with pytest.raises(pydantic.ValidationError) as error:
+        pydantic.TypeAdapter(list[SessionRead]).validate_python(
+            [{"id": "s1", "token": SECRET}]
+        )
+    assert error.value.errors()[0]["loc"][0] == 0
+    for text in shown(error.value):
+        assert SECRET not in text
+
+
+def test_every_row_model_is_a_row_model():
+    for _, _, model in MODELS:
+        assert issubclass(model, RowModel), model.__name__

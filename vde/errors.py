@@ -40,6 +40,11 @@ class InvalidCoordinatesError(InvalidArgumentError):
     owner or group id outside PostgreSQL's integer range."""
 
 
+class UserNotFoundError(VdeError):
+    """No auth user (``vde_users`` row) has the id an operation was given; nothing
+    was written."""
+
+
 class EngineMismatchError(VdeError):
     """A unit of work (or a pool) was asked for on an engine vde cannot use:
     not the one the tables run on, or not a PostgreSQL engine."""

@@ -17,8 +17,9 @@ app has two per table:
 
 Fields are named after the Python attributes (``user``, ``ref_item``); a foreign
 key whose database name differs also accepts that name (``user_id``), which is
-how SQL rows name it. Both kinds hide their input in validation errors: a
-password or token passed in the wrong place must not end up in a log.
+how SQL rows name it. Both kinds derive from :class:`RowModel`, whose
+validation errors never hold their input: a password or token passed in the
+wrong place, or a whole row read with its secrets, must not end up in a log.
 
 :func:`model_drift` compares a model with its table (tests/test_row_models.py
 runs it for all twenty): a column added to a table and not to its model, a
@@ -31,7 +32,7 @@ import datetime
 import json
 import types
 from enum import Enum
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 
 import pydantic
 from piccolo.columns import (
@@ -49,13 +50,16 @@ from piccolo.columns import (
     Varchar,
 )
 from piccolo.table import Table
+from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core.core_schema import ErrorType
 
 #: Stamped by the database (``DEFAULT now()``), never provided by a caller.
 MANAGED_COLUMNS = frozenset({"created_at", "updated_at"})
 
 #: Read models: frozen, take SQL rows (``user_id``) and Piccolo rows (``user``)
 #: alike, ignore unknown keys (a plain ``select()`` row's secrets), and never
-#: repeat their input in an error.
+#: repeat their input in an error (``str()`` by this setting, ``errors()`` and
+#: ``json()`` by ``RowModel``).
 READ_CONFIG = pydantic.ConfigDict(
     populate_by_name=True, frozen=True, extra="ignore", hide_input_in_errors=True
 )
@@ -64,6 +68,51 @@ READ_CONFIG = pydantic.ConfigDict(
 WRITE_CONFIG = pydantic.ConfigDict(
     populate_by_name=True, extra="forbid", hide_input_in_errors=True
 )
+
+
+#: What a row model's validation error holds in place of each input value.
+HIDDEN_INPUT = "[hidden]"
+_PYDANTIC_ERROR_TYPES = frozenset(get_args(ErrorType))
+
+
+class RowModel(pydantic.BaseModel):
+    """Base of vde's row models: a validation error of one holds none of its input.
+
+    ``hide_input_in_errors`` keeps the input out of ``str(error)`` only;
+    ``errors()`` and ``json()`` still hand it out, and for a missing field the
+    input is the whole row, a session's token or an account's password hash
+    included. So the error is raised again with every input replaced by
+    ``HIDDEN_INPUT``; types, locations and messages stay.
+    """
+
+    @pydantic.model_validator(mode="wrap")
+    @classmethod
+    def _hide_input(
+        cls, data: Any, handler: pydantic.ModelWrapValidatorHandler[Self]
+    ) -> Self:
+        try:
+            return handler(data)
+        except pydantic.ValidationError as error:
+            raise without_input(error) from None
+
+
+def without_input(error: pydantic.ValidationError) -> pydantic.ValidationError:
+    """``error`` with ``HIDDEN_INPUT`` as every line's input."""
+    lines: list[InitErrorDetails] = []
+    for line in error.errors(include_url=False, include_input=False):
+        hidden: InitErrorDetails = {
+            "type": line["type"],
+            "loc": line["loc"],
+            "input": HIDDEN_INPUT,
+        }
+        if line["type"] not in _PYDANTIC_ERROR_TYPES:  # a validator's own error
+            hidden["type"] = PydanticCustomError(line["type"], line["msg"])
+        elif "ctx" in line:
+            hidden["ctx"] = line["ctx"]
+        lines.append(hidden)
+    return pydantic.ValidationError.from_exception_data(
+        error.title, lines, hide_input=True
+    )
 
 
 def _json_text_to_value(value: Any) -> Any:

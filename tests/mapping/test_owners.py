@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from vde.errors import InvalidArgumentError
+from vde.errors import InvalidArgumentError, UserNotFoundError
 from vde.mapping import mapping_user_id_for
 
 CALLERS = 16
@@ -83,7 +83,7 @@ async def test_ids_given_by_hand_are_skipped(
 async def test_unknown_user_is_refused_and_nothing_is_written(
     vde_conn: asyncpg.Connection,
 ) -> None:
-    with pytest.raises(asyncpg.ForeignKeyViolationError):
+    with pytest.raises(UserNotFoundError, match="no user has id 'nobody'"):
         await mapping_user_id_for(vde_conn, "nobody")
     assert await vde_conn.fetchval("SELECT count(*) FROM vde_user_mapping") == 0
     with pytest.raises(InvalidArgumentError, match="non-empty string"):

@@ -6,6 +6,7 @@ import pytest
 import pytest_asyncio
 
 from tests.typed_rows import by_column
+from vde.errors import InvalidArgumentError
 from vde.mapping import queries as typed_queries
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.models import BaseItemVersionRead, Tile
@@ -215,13 +216,13 @@ async def test_descendants_page_by_limit_and_offset(vde_conn, small_map):
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"limit": -1}, "limit must be an integer >= 0"),
-        ({"offset": -1}, "offset must be an integer >= 0"),
+        ({"limit": -1}, "limit must be from 1 to 10000"),
+        ({"offset": -1}, "offset must be from 0 to 2147483647"),
         ({"generations": -1}, "generations must be 0 or more"),
     ],
 )
 async def test_descendants_refuse_negative_bounds(vde_conn, arguments, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InvalidArgumentError, match=message):
         await queries.descendants(vde_conn, MapCoordinates(1, 0), **arguments)
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pydantic
 from pydantic import Field
 
-from vde.row_models import READ_CONFIG, WRITE_CONFIG
+from vde.row_models import READ_CONFIG, WRITE_CONFIG, RowModel
 
 
-class UserRead(pydantic.BaseModel):
+class UserRead(RowModel):
     """A person who can sign in (a row of ``vde_users``)."""
 
     model_config = READ_CONFIG
@@ -30,7 +29,7 @@ class UserRead(pydantic.BaseModel):
     updated_at: datetime
 
 
-class UserWrite(pydantic.BaseModel):
+class UserWrite(RowModel):
     model_config = WRITE_CONFIG
 
     id: str
@@ -40,7 +39,7 @@ class UserWrite(pydantic.BaseModel):
     image: str | None = None
 
 
-class AccountRead(pydantic.BaseModel):
+class AccountRead(RowModel):
     """A sign-in method of a user, without its password hash and tokens."""
 
     model_config = READ_CONFIG
@@ -56,7 +55,7 @@ class AccountRead(pydantic.BaseModel):
     updated_at: datetime
 
 
-class AccountWrite(pydantic.BaseModel):
+class AccountWrite(RowModel):
     model_config = WRITE_CONFIG
 
     id: str
@@ -72,7 +71,7 @@ class AccountWrite(pydantic.BaseModel):
     password: str | None = None
 
 
-class SessionRead(pydantic.BaseModel):
+class SessionRead(RowModel):
     """A signed-in session, without its token."""
 
     model_config = READ_CONFIG
@@ -86,7 +85,7 @@ class SessionRead(pydantic.BaseModel):
     updated_at: datetime
 
 
-class SessionWrite(pydantic.BaseModel):
+class SessionWrite(RowModel):
     model_config = WRITE_CONFIG
 
     id: str
@@ -97,7 +96,7 @@ class SessionWrite(pydantic.BaseModel):
     user_agent: str | None = None
 
 
-class VerificationTokenRead(pydantic.BaseModel):
+class VerificationTokenRead(RowModel):
     """A one-time token's row without ``identifier`` and ``value``.
 
     better-auth keeps the secret in either (``reset-password:<token>`` in
@@ -112,7 +111,7 @@ class VerificationTokenRead(pydantic.BaseModel):
     updated_at: datetime
 
 
-class VerificationTokenWrite(pydantic.BaseModel):
+class VerificationTokenWrite(RowModel):
     model_config = WRITE_CONFIG
 
     id: str
@@ -121,7 +120,7 @@ class VerificationTokenWrite(pydantic.BaseModel):
     expires_at: datetime
 
 
-class ApiKeyRead(pydantic.BaseModel):
+class ApiKeyRead(RowModel):
     """An API key of a user, without its hash; enabled, expiry and limits to judge."""
 
     model_config = READ_CONFIG
@@ -149,7 +148,7 @@ class ApiKeyRead(pydantic.BaseModel):
     config_id: str
 
 
-class ApiKeyWrite(pydantic.BaseModel):
+class ApiKeyWrite(RowModel):
     model_config = WRITE_CONFIG
 
     id: str

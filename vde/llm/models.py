@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pydantic
-
 from vde.llm.job_status import JobStatus
-from vde.row_models import READ_CONFIG, WRITE_CONFIG, JsonText, JsonValue
+from vde.row_models import READ_CONFIG, WRITE_CONFIG, JsonText, JsonValue, RowModel
 
 
-class LlmJobResultRead(pydantic.BaseModel):
+class LlmJobResultRead(RowModel):
     """The request, state and outcome of one background LLM job."""
 
     model_config = READ_CONFIG
@@ -31,7 +29,7 @@ class LlmJobResultRead(pydantic.BaseModel):
     updated_at: datetime
 
 
-class LlmJobResultWrite(pydantic.BaseModel):
+class LlmJobResultWrite(RowModel):
     model_config = WRITE_CONFIG
 
     id: str

@@ -18,11 +18,11 @@ import enum
 from typing import Final
 
 from vde.errors import InvalidArgumentError
+from vde.mapping.arguments import check_optional_text, check_text, check_tile_ref
 from vde.mapping.models import BaseItemVersionRead, Tile
 from vde.mapping.places import TileRef, find_tile
 from vde.mapping.queries import versions
 from vde.mapping.tables import MapItem
-from vde.mapping.tiles import check_optional_text, check_text
 from vde.sql import select_list
 from vde.transactions import Executor, connection_of, transaction_of
 
@@ -90,6 +90,7 @@ async def update_content(
     fields not given keep their value. Every tile showing the same base item
     shows the edit (copies made with ``clone_content=True`` have their own).
     """
+    check_tile_ref("tile", tile)
     fields = {"title": title, "content": content, "preview": preview, "link": link}
     given = {name: value for name, value in fields.items() if value is not UNSET}
     if not given:
@@ -116,6 +117,7 @@ async def history(executor: Executor, tile: TileRef) -> list[BaseItemVersionRead
 
     Version N is the content before edit N; the current content is the tile's.
     """
+    check_tile_ref("tile", tile)
     async with connection_of(executor) as conn:
         row = await find_tile(conn, tile, TILE_CONTENT_SQL)
         return await versions(conn, row["ref_item_id"])

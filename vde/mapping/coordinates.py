@@ -24,7 +24,8 @@ _PATH_RE = re.compile(PATH_PATTERN)
 MAX_PATH_LENGTH: int = MapItem.path.length or 0
 assert MAX_PATH_LENGTH, "MapItem.path must be a varchar with a length"
 MAX_DEPTH = (MAX_PATH_LENGTH + 1) // 2
-_INT4_MIN, _INT4_MAX = -(2**31), 2**31 - 1
+#: PostgreSQL's integer range: coordinates and the map tables' row ids.
+INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
 
 
 class Direction(IntEnum):
@@ -94,10 +95,10 @@ def _path_problem(path: str) -> str:
     return "expected directions 0-6 separated by commas, e.g. '', '3', '1,4,6'"
 
 
-def _check_int4(name: str, value: int) -> None:
+def check_int4(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidCoordinatesError(f"{name} must be an integer, got {echo(value)}")
-    if not _INT4_MIN <= value <= _INT4_MAX:
+    if not INT4_MIN <= value <= INT4_MAX:
         raise InvalidCoordinatesError(
             f"{name} {echo(value)} does not fit PostgreSQL's integer column"
         )
@@ -116,8 +117,8 @@ class MapCoordinates:
     path: str = ""
 
     def __post_init__(self) -> None:
-        _check_int4("user_id", self.user_id)
-        _check_int4("group_id", self.group_id)
+        check_int4("user_id", self.user_id)
+        check_int4("group_id", self.group_id)
         _check_path(self.path)
 
     @classmethod
@@ -154,6 +155,18 @@ class MapCoordinates:
         if self.is_root:
             return None
         return MapCoordinates(self.user_id, self.group_id, self.path[:-2])
+
+    def is_within(self, top: MapCoordinates) -> bool:
+        """This is ``top``'s place or the place of one of its descendants."""
+        return (
+            self.user_id == top.user_id
+            and self.group_id == top.group_id
+            and (
+                top.is_root
+                or self.path == top.path
+                or self.path.startswith(top.path + ",")
+            )
+        )
 
     def child(self, direction: int) -> MapCoordinates:
         """The tile one step further in ``direction`` (0-6)."""

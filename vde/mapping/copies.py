@@ -17,9 +17,9 @@ own. ``clone_content=False`` makes copies show the source's base items.
 from __future__ import annotations
 
 from vde.errors import InvalidMoveError, TileNotFoundError
+from vde.mapping.arguments import check_flag, check_target, check_tile_ref
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.models import Tile
-from vde.mapping.moves import check_target
 from vde.mapping.places import TileRef, coordinates_args, lock_subtree, refusing_taken
 from vde.mapping.queries import tile_at
 from vde.transactions import Executor, transaction_of
@@ -74,7 +74,9 @@ async def copy_subtree(
     cannot change while being copied. A map's root is not copied (copy its
     children into another map's root position's children).
     """
-    check_target(target)
+    check_tile_ref("source", source)
+    check_target("target", target)
+    check_flag("clone_content", clone_content)
     with refusing_taken(target):
         async with transaction_of(executor) as conn:
             tree = await lock_subtree(conn, source, "SHARE")
@@ -83,10 +85,7 @@ async def copy_subtree(
                     f"tile {tree.id} is the root of map {tree.place}; copy its "
                     "children instead"
                 )
-            if target.user_id == tree.place.user_id and (
-                target.group_id == tree.place.group_id
-                and (target.path + ",").startswith(tree.place.path + ",")
-            ):
+            if target.is_within(tree.place):
                 raise InvalidMoveError(
                     f"tile {tree.id} cannot be copied into its own subtree ({target})"
                 )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vde.mapping.arguments import check_flag, check_tile_ref
 from vde.mapping.places import TileRef, coordinates_args, lock_subtree
 from vde.transactions import Executor, transaction_of
 
@@ -70,6 +71,8 @@ async def delete_subtree(
     no tile. A map's root deletes the whole map. ``TileNotFoundError`` if
     there is no such tile.
     """
+    check_tile_ref("tile", tile)
+    check_flag("delete_unused_content", delete_unused_content)
     async with transaction_of(executor) as conn:
         tree = await lock_subtree(conn, tile, "UPDATE")
         row = await conn.fetchrow(DELETE_TILES_SQL, *coordinates_args(tree.place))

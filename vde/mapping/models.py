@@ -13,10 +13,10 @@ from datetime import datetime
 import pydantic
 
 from vde.mapping.item_types import MapItemType
-from vde.row_models import READ_CONFIG, WRITE_CONFIG
+from vde.row_models import READ_CONFIG, WRITE_CONFIG, RowModel
 
 
-class BaseItemRead(pydantic.BaseModel):
+class BaseItemRead(RowModel):
     """The content shown on one or more tiles (a row of ``vde_base_items``)."""
 
     model_config = READ_CONFIG
@@ -30,7 +30,7 @@ class BaseItemRead(pydantic.BaseModel):
     updated_at: datetime
 
 
-class BaseItemWrite(pydantic.BaseModel):
+class BaseItemWrite(RowModel):
     model_config = WRITE_CONFIG
 
     title: str
@@ -39,7 +39,7 @@ class BaseItemWrite(pydantic.BaseModel):
     link: str | None = None
 
 
-class BaseItemVersionWrite(pydantic.BaseModel):
+class BaseItemVersionWrite(RowModel):
     model_config = WRITE_CONFIG
 
     base_item: int = pydantic.Field(alias="base_item_id")
@@ -51,7 +51,7 @@ class BaseItemVersionWrite(pydantic.BaseModel):
     updated_by: str | None = None
 
 
-class MapItemWrite(pydantic.BaseModel):
+class MapItemWrite(RowModel):
     model_config = WRITE_CONFIG
 
     coord_user_id: int
@@ -63,7 +63,7 @@ class MapItemWrite(pydantic.BaseModel):
     ref_item: int = pydantic.Field(alias="ref_item_id")
 
 
-class UserMappingRead(pydantic.BaseModel):
+class UserMappingRead(RowModel):
     """An auth user's integer map-owner id (a row of ``vde_user_mapping``)."""
 
     model_config = READ_CONFIG
@@ -75,14 +75,14 @@ class UserMappingRead(pydantic.BaseModel):
     updated_at: datetime
 
 
-class UserMappingWrite(pydantic.BaseModel):
+class UserMappingWrite(RowModel):
     model_config = WRITE_CONFIG
 
     auth_user: str = pydantic.Field(alias="auth_user_id")
     mapping_user_id: int
 
 
-class MapItemRead(pydantic.BaseModel):
+class MapItemRead(RowModel):
     """One tile (a row of ``vde_map_items``)."""
 
     model_config = READ_CONFIG
@@ -111,7 +111,7 @@ class Tile(MapItemRead):
     link: str | None = None
 
 
-class BaseItemVersionRead(pydantic.BaseModel):
+class BaseItemVersionRead(RowModel):
     """A saved version of a base item (a row of ``vde_base_item_versions``)."""
 
     model_config = READ_CONFIG

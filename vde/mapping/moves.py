@@ -26,7 +26,8 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from vde.errors import InvalidArgumentTypeError, InvalidMoveError
+from vde.errors import InvalidMoveError
+from vde.mapping.arguments import check_target, check_tile_ref
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.places import (
     Subtree,
@@ -87,13 +88,14 @@ async def move_subtree(
     sets the target's. Rows change owner, which a database sharded by owner
     cannot do in one statement on one node (there it is copy + delete).
     """
-    check_target(target)
+    check_tile_ref("tile", tile)
+    check_target("target", target)
 
     async def move(conn: asyncpg.Connection) -> int:
         source = await _movable(conn, tile)
         if source.place == target:
             return 0
-        if _inside(target, source.place):
+        if target.is_within(source.place):
             raise InvalidMoveError(
                 f"tile {source.id} cannot move into its own subtree ({target})"
             )
@@ -123,6 +125,8 @@ async def swap_tiles(executor: Executor, a: TileRef, b: TileRef) -> int:
     The subtrees are locked in id order (tiles named by coordinates: in
     coordinate order), so two swaps sharing a tile queue instead of deadlocking.
     """
+    check_tile_ref("a", a)
+    check_tile_ref("b", b)
 
     async def swap(conn: asyncpg.Connection) -> int:
         found = [(ref, await place_of(conn, ref)) for ref in (a, b)]
@@ -130,7 +134,7 @@ async def swap_tiles(executor: Executor, a: TileRef, b: TileRef) -> int:
         first, second = [await _movable(conn, ref, at) for ref, at in found]
         if first.id == second.id:
             return 0
-        if _inside(first.place, second.place) or _inside(second.place, first.place):
+        if first.place.is_within(second.place) or second.place.is_within(first.place):
             raise InvalidMoveError(
                 f"tiles {first.id} and {second.id} cannot swap: one lies in the "
                 "other's subtree"
@@ -190,16 +194,6 @@ async def _movable(
     return subtree
 
 
-def check_target(target: MapCoordinates) -> None:
-    """Refuse, before any SQL, a target no tile may be moved or copied to."""
-    if not isinstance(target, MapCoordinates):
-        raise InvalidArgumentTypeError(
-            f"target must be MapCoordinates, got {type(target).__name__}"
-        )
-    if target.is_root:
-        raise InvalidMoveError(f"{target} is a map root position; roots stay put")
-
-
 def _order(found: tuple[MapCoordinates, int | None]) -> tuple[int, int, int, str]:
     """Lock order: by id where the caller named one (ids never change, so every
     transaction agrees), else by coordinates."""
@@ -207,16 +201,3 @@ def _order(found: tuple[MapCoordinates, int | None]) -> tuple[int, int, int, str
     if tile_id is not None:
         return (0, tile_id, 0, "")
     return (1, place.user_id, place.group_id, place.path)
-
-
-def _inside(place: MapCoordinates, tile: MapCoordinates) -> bool:
-    """``place`` is ``tile`` or one of its descendants' positions."""
-    return (
-        place.user_id == tile.user_id
-        and place.group_id == tile.group_id
-        and (
-            tile.is_root
-            or place.path == tile.path
-            or place.path.startswith(tile.path + ",")
-        )
-    )

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import asyncpg
 
-from vde.errors import InvalidArgumentError, VdeError, echo
+from vde.errors import UserNotFoundError, VdeError, echo
+from vde.mapping.arguments import check_user_id
 from vde.transactions import Executor, transaction_of
 
 SEQUENCE = "vde_user_mapping_mapping_user_id_seq"
 _MAPPING_ID_UNIQUE = "vde_user_mapping_mapping_user_id_key"
+#: The rule a mapping of an id no ``vde_users`` row has breaks.
+_USER_EXISTS = "vde_user_mapping_auth_user_id_fkey"
 #: Collisions with ids given by hand (an import, a test) before giving up.
 _ATTEMPTS = 5
 
@@ -41,12 +44,9 @@ async def mapping_user_id_for(executor: Executor, auth_user_id: str) -> int:
     Concurrent first calls for one user return the same id; calls for
     different users never collide. Relies on READ COMMITTED (asyncpg's
     default): a later statement must see the row a concurrent call committed.
-    An unknown user fails with PostgreSQL's ``ForeignKeyViolationError``.
+    An id no ``vde_users`` row has raises ``UserNotFoundError``.
     """
-    if not isinstance(auth_user_id, str) or not auth_user_id:
-        raise InvalidArgumentError(
-            f"auth_user_id must be a non-empty string, got {echo(auth_user_id)}"
-        )
+    check_user_id("auth_user_id", auth_user_id)
     async with transaction_of(executor) as conn:
         found = await conn.fetchval(_FIND, auth_user_id)
         if found is not None:
@@ -55,6 +55,12 @@ async def mapping_user_id_for(executor: Executor, auth_user_id: str) -> int:
             try:
                 async with conn.transaction():
                     created = await conn.fetchval(_CREATE, auth_user_id)
+            except asyncpg.ForeignKeyViolationError as error:
+                if error.constraint_name != _USER_EXISTS:
+                    raise
+                raise UserNotFoundError(
+                    f"no user has id {echo(auth_user_id)}; create the user first"
+                ) from error
             except asyncpg.UniqueViolationError as error:
                 if error.constraint_name != _MAPPING_ID_UNIQUE:
                     raise

@@ -31,7 +31,12 @@ versions -> ``vde_base_item_versions_number_unique``.
 
 from __future__ import annotations
 
-from vde.errors import InvalidArgumentError, echo
+from vde.mapping.arguments import (
+    check_coordinates,
+    check_id,
+    check_map_number,
+    check_page,
+)
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.models import BaseItemVersionRead, Tile
 from vde.mapping.tables import BaseItem, BaseItemVersion, MapItem
@@ -106,16 +111,20 @@ VERSIONS_SQL = (
 
 async def map_root(executor: Executor, user_id: int, group_id: int = 0) -> Tile | None:
     """The root tile of map (``user_id``, ``group_id``) with its content."""
+    check_map_number("user_id", user_id)
+    check_map_number("group_id", group_id)
     return await _tile(executor, MAP_ROOT_SQL, user_id, group_id)
 
 
 async def map_roots(executor: Executor, user_id: int) -> list[Tile]:
     """The root tile of each of ``user_id``'s maps, by group id."""
+    check_map_number("user_id", user_id)
     return await _tiles(executor, MAP_ROOTS_SQL, user_id)
 
 
 async def tile_at(executor: Executor, coords: MapCoordinates) -> Tile | None:
     """The tile at ``coords`` with its content, or None."""
+    check_coordinates("coords", coords)
     return await _tile(
         executor, TILE_AT_SQL, coords.user_id, coords.group_id, coords.path
     )
@@ -132,13 +141,11 @@ async def descendants(
     """Tiles below ``coords`` (not itself), by depth, then path, then id.
 
     ``generations`` keeps those at most that many steps below (1: children);
-    ``limit``/``offset`` page through them in that order.
+    ``limit``/``offset`` page through them in that order (``limit`` at most
+    ``vde.mapping.arguments.MAX_PAGE_SIZE``; ``None``: all of them).
     """
-    for name, value in (("limit", limit), ("offset", offset)):
-        if value is not None and (not isinstance(value, int) or value < 0):
-            raise InvalidArgumentError(
-                f"{name} must be an integer >= 0, got {echo(value)}"
-            )
+    check_coordinates("coords", coords)
+    check_page(generations, limit, offset)
     lower, upper = coords.descendant_bounds()
     return await _tiles(
         executor,
@@ -155,16 +162,19 @@ async def descendants(
 
 async def children(executor: Executor, parent_id: int) -> list[Tile]:
     """The tiles whose parent is tile ``parent_id``, by path."""
+    check_id("parent_id", parent_id)
     return await _tiles(executor, CHILDREN_SQL, parent_id)
 
 
 async def copies(executor: Executor, origin_id: int) -> list[Tile]:
     """The tiles copied from tile ``origin_id``, oldest (lowest id) first."""
+    check_id("origin_id", origin_id)
     return await _tiles(executor, COPIES_SQL, origin_id)
 
 
 async def versions(executor: Executor, base_item_id: int) -> list[BaseItemVersionRead]:
     """The saved versions of base item ``base_item_id``, newest first."""
+    check_id("base_item_id", base_item_id)
     async with connection_of(executor) as conn:
         rows = await conn.fetch(VERSIONS_SQL, base_item_id)
     return [BaseItemVersionRead.model_validate(dict(row)) for row in rows]

@@ -9,7 +9,14 @@ cannot move away before the tile is in. ``item_type`` follows from the place:
 
 from __future__ import annotations
 
-from vde.errors import InvalidArgumentTypeError, InvalidMoveError, TileNotFoundError
+from vde.errors import InvalidMoveError, TileNotFoundError
+from vde.mapping.arguments import (
+    check_coordinates,
+    check_map_number,
+    check_optional_text,
+    check_text,
+    check_user_id,
+)
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.models import Tile
 from vde.mapping.owners import mapping_user_id_for
@@ -55,21 +62,6 @@ WITH parent AS (
 """
 
 
-def check_text(name: str, value: object) -> None:
-    """Title and content are required text; say so before any SQL runs."""
-    if not isinstance(value, str):
-        raise InvalidArgumentTypeError(
-            f"{name} must be a string, got {type(value).__name__}"
-        )
-
-
-def check_optional_text(name: str, value: object) -> None:
-    if value is not None and not isinstance(value, str):
-        raise InvalidArgumentTypeError(
-            f"{name} must be a string or None, got {type(value).__name__}"
-        )
-
-
 async def create_map(
     executor: Executor,
     auth_user_id: str,
@@ -83,8 +75,11 @@ async def create_map(
     """Create map ``group_id`` of ``auth_user_id``; return its root tile.
 
     The user's map-owner id is made on first use (``mapping_user_id_for``).
-    A map that exists already raises ``TargetOccupiedError``.
+    A map that exists already raises ``TargetOccupiedError``, an unknown user
+    ``UserNotFoundError``.
     """
+    check_user_id("auth_user_id", auth_user_id)
+    check_map_number("group_id", group_id)
     _check_content(title, content, preview, link)
     async with transaction_of(executor) as conn:
         owner = await mapping_user_id_for(conn, auth_user_id)
@@ -111,10 +106,7 @@ async def add_tile(
     Its parent is the tile one step up; ``TileNotFoundError`` when there is
     none, ``TargetOccupiedError`` when ``coords`` holds a tile already.
     """
-    if not isinstance(coords, MapCoordinates):
-        raise InvalidArgumentTypeError(
-            f"coords must be MapCoordinates, got {type(coords).__name__}"
-        )
+    check_coordinates("coords", coords)
     parent = coords.parent
     if parent is None:
         raise InvalidMoveError(

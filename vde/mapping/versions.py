@@ -12,6 +12,7 @@ would still read the old maximum and fail on the unique constraint.
 
 from __future__ import annotations
 
+from vde.mapping.arguments import check_id, check_optional_text, check_text
 from vde.transactions import Executor, transaction_of
 
 _LOCK_ITEM = "SELECT 1 FROM vde_base_items WHERE id = $1 FOR NO KEY UPDATE"
@@ -40,6 +41,12 @@ async def append_version(
     its own); the lock is held until the outermost transaction ends. An unknown
     item fails with PostgreSQL's ``ForeignKeyViolationError``.
     """
+    check_id("base_item_id", base_item_id)
+    check_text("title", title)
+    check_text("content", content)
+    check_optional_text("preview", preview)
+    check_optional_text("link", link)
+    check_optional_text("updated_by", updated_by)
     async with transaction_of(executor) as conn:
         await conn.execute(_LOCK_ITEM, base_item_id)
         number: int = await conn.fetchval(
