@@ -199,13 +199,17 @@ async def test_a_hostile_owner_gets_no_code_run_and_adopt_refuses_naming_it(
         ON_READS,
     )
     before = await adopt_seed.snapshot(owned_seed)
-    for args in (
-        ["vde", "adopt"],
-        ["vde", "adopt", "--apply"],
-        ["vde", "adopt", "--apply", "--repair"],
-    ):
-        done = piccolo(owned_seed, *args)
-        assert await planted_code_ran(owned_seed, owner) == ([], False), done
+    runs = [
+        piccolo(owned_seed, *args)
+        for args in (
+            ["vde", "adopt"],
+            ["vde", "adopt", "--apply"],
+            ["vde", "adopt", "--apply", "--repair"],
+        )
+    ]
+    assert await planted_code_ran(owned_seed, owner) == ([], False), runs
+    assert await adopt_seed.snapshot(owned_seed) == before
+    for done in runs:
         assert done.returncode == 1, done
         out = done.stdout
         for named in (
@@ -227,7 +231,6 @@ async def test_a_hostile_owner_gets_no_code_run_and_adopt_refuses_naming_it(
             assert named in out, (named, out)
         assert "adopt runs no code of a role it does not trust" in out
         assert f"name it: --trust={owner}." in out
-    assert await adopt_seed.snapshot(owned_seed) == before
 
 
 async def test_a_trusted_owner_is_adopted_and_none_of_its_code_runs(
