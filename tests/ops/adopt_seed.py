@@ -95,11 +95,19 @@ DIRTY_VERSION_RESULTS = {4: 1, 5: 2, 6: 3, 7: 1, 8: 2}
 
 
 async def build(
-    url: str, variant: str = "content", dirty: bool = False, extras: bool = True
+    url: str,
+    variant: str = "content",
+    dirty: bool = False,
+    extras: bool = True,
+    user: str | None = None,
 ) -> None:
-    """Make the database at ``url`` one the original app left (it must be empty)."""
+    """Make the database at ``url`` one the original app left (it must be empty).
+
+    :param user: the role that creates (and so owns) everything; default: the
+        URL's.
+    """
     schema = seed_schema.load()
-    conn = await asyncpg.connect(url)
+    conn = await asyncpg.connect(url, user=user)
     try:
         async with conn.transaction():
             for sql in seed_schema.create_tables(schema):

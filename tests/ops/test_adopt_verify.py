@@ -12,25 +12,26 @@ from piccolo.engine.postgres import PostgresEngine
 
 from tests.ops import adopt_seed
 from vde.ops.adopt import copy, run
+from vde.ops.adopt.layout import Layout
 from vde.ops.engine import use_engine
 from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
 
 SABOTAGE = {
     "a value changed": (
-        "UPDATE vde_users SET name = 'Mallory' WHERE id = 'u1'",
+        "UPDATE public.vde_users SET name = 'Mallory' WHERE id = 'u1'",
         "vde_users: checksum",
     ),
     "a timestamp shifted": (
-        "UPDATE vde_map_items SET created_at = created_at + interval '1 hour' "
+        "UPDATE public.vde_map_items SET created_at = created_at + interval '1 hour' "
         "WHERE id = 4",
         "vde_map_items: checksum",
     ),
     "a row lost": (
-        "DELETE FROM vde_sessions WHERE id = 's2'",
+        "DELETE FROM public.vde_sessions WHERE id = 's2'",
         "vde_sessions: 1 rows, expected 2 + 0",
     ),
     "a NULL meaning lost": (
-        "UPDATE vde_api_keys SET rate_limit_enabled = true WHERE id = 'key3'",
+        "UPDATE public.vde_api_keys SET rate_limit_enabled = true WHERE id = 'key3'",
         "vde_api_keys: checksum",
     ),
 }
@@ -56,17 +57,22 @@ async def test_a_difference_found_before_commit_rolls_everything_back(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     sql, named = SABOTAGE[sabotage]
-    restart: Callable[[asyncpg.Connection], Awaitable[None]] = copy.restart_identities
+    restart: Callable[[asyncpg.Connection, Layout], Awaitable[None]] = (
+        copy.restart_identities
+    )
 
-    async def restart_then_break(connection: asyncpg.Connection) -> None:
-        await restart(connection)
+    async def restart_then_break(
+        connection: asyncpg.Connection, layout: Layout
+    ) -> None:
+        await restart(connection, layout)
+        # Named in full: adopt's search_path holds pg_catalog and pg_temp only.
         await connection.execute(sql)
 
     monkeypatch.setattr(copy, "restart_identities", restart_then_break)
     before = await adopt_seed.snapshot(seed)
     engine = PostgresEngine(config={"dsn": seed})
     with use_engine(engine):
-        status = await run.apply(engine, repair=False)
+        status = await run.apply(engine, repair=False, trusting=[])
     out = capsys.readouterr().out
     assert status == 1
     assert "--apply failed and was rolled back" in out
@@ -80,5 +86,5 @@ async def test_without_sabotage_the_same_run_commits(
     """The counterpart: the check passes on an honest copy."""
     engine = PostgresEngine(config={"dsn": seed})
     with use_engine(engine):
-        assert await run.apply(engine, repair=False) == 0
+        assert await run.apply(engine, repair=False, trusting=[]) == 0
     assert "Verified: row counts and checksums" in capsys.readouterr().out

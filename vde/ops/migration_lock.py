@@ -6,7 +6,9 @@ taken inside the very transaction that applies a migration and records it, so
 it lives and dies with that work: a killed client or a connection the server
 ends (``idle_session_timeout``, a proxy) releases it only together with the
 rollback of what it protected. A lock on a connection of its own could vanish
-while the migration it guards still runs.
+while the migration it guards still runs. Its functions are named with their
+schema: a function of schema public that fits the argument better is never
+chosen instead.
 """
 
 from __future__ import annotations
@@ -66,20 +68,26 @@ async def lock_migrations(engine: PostgresEngine, timeout: float = 0) -> bool:
         raise RuntimeError("lock_migrations() needs an open engine.transaction()")
     connection = transaction.connection
     if await connection.fetchval(
-        "SELECT pg_try_advisory_xact_lock($1)", MIGRATION_LOCK_KEY
+        "SELECT pg_catalog.pg_try_advisory_xact_lock($1)", MIGRATION_LOCK_KEY
     ):
         return False
     # Only the wait is bounded: the migration's own statements keep the
     # session's lock_timeout.
-    saved = await connection.fetchval("SELECT current_setting('lock_timeout')")
+    saved = await connection.fetchval(
+        "SELECT pg_catalog.current_setting('lock_timeout')"
+    )
     await connection.execute(
-        "SELECT set_config('lock_timeout', $1, true)", f"{milliseconds}ms"
+        "SELECT pg_catalog.set_config('lock_timeout', $1, true)", f"{milliseconds}ms"
     )
     try:
-        await connection.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK_KEY)
+        await connection.execute(
+            "SELECT pg_catalog.pg_advisory_xact_lock($1)", MIGRATION_LOCK_KEY
+        )
     except asyncpg.exceptions.LockNotAvailableError as exc:
         raise MigrationLockTimeout(
             f"another process held the migration lock for over {timeout} s"
         ) from exc
-    await connection.execute("SELECT set_config('lock_timeout', $1, true)", saved)
+    await connection.execute(
+        "SELECT pg_catalog.set_config('lock_timeout', $1, true)", saved
+    )
     return True

@@ -1,6 +1,8 @@
 """Which kind of database ``adopt`` is looking at, read from pg_catalog only.
 
-Reading never writes: the report must leave the database as it was.
+Reading never writes: the report must leave the database as it was. Rows are
+counted (:func:`count_rows`) only once :mod:`.trust` has found nothing in the
+way.
 """
 
 from __future__ import annotations
@@ -76,35 +78,37 @@ class Layout:
 
 
 _RELATIONS = """
-SELECT c.relname::text FROM pg_class c
-WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
+SELECT c.relname::text FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
 """
 
 _COLUMNS = """
-SELECT a.attname::text AS name, format_type(a.atttypid, a.atttypmod) AS type
-FROM pg_attribute a
-WHERE a.attrelid = to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1))
-  AND a.attnum > 0 AND NOT a.attisdropped
+SELECT a.attname::text AS name,
+       pg_catalog.format_type(a.atttypid, a.atttypmod) AS type
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum
 """
 
+_SCHEMA_EXISTS = (
+    "SELECT EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = $1)"
+)
 
-async def detect(connection: asyncpg.Connection) -> Layout:
-    """Classify the current schema; count the rows of the tables found."""
-    schema = await connection.fetchval("SELECT current_schema()")
-    relations = {row[0] for row in await connection.fetch(_RELATIONS)}
+
+async def detect(connection: asyncpg.Connection, schema: str) -> Layout:
+    """Classify ``schema`` (the one adopt works in) from the catalogs."""
+    relations = {row[0] for row in await connection.fetch(_RELATIONS, schema)}
     migration_rows = None
     if "migration" in relations:
         migration_rows = await connection.fetchval(
             f"SELECT count(*) FROM {quoted(schema, 'migration')}"
         )
-    originals_kept = await connection.fetchval(
-        "SELECT to_regnamespace($1) IS NOT NULL", ORIGINALS_SCHEMA
-    )
+    originals_kept = await connection.fetchval(_SCHEMA_EXISTS, ORIGINALS_SCHEMA)
     layout = Layout(kind=Kind.UNKNOWN, schema=schema, migration_rows=migration_rows)
-    layout.drizzle = bool(
-        await connection.fetchval("SELECT to_regnamespace('drizzle') IS NOT NULL")
-    )
+    layout.drizzle = bool(await connection.fetchval(_SCHEMA_EXISTS, "drizzle"))
     # The original app's own tables (those vde renames give it away: vde never
     # has a table called users or apikey).
     own = [t for t in TABLES if t not in TABLES.values()]
@@ -116,12 +120,8 @@ async def detect(connection: asyncpg.Connection) -> Layout:
             if table in relations:
                 layout.tables[table] = [
                     Column(row["name"], row["type"])
-                    for row in await connection.fetch(_COLUMNS, table)
+                    for row in await connection.fetch(_COLUMNS, schema, table)
                 ]
-        for table in layout.tables:
-            layout.counts[table] = await connection.fetchval(
-                f"SELECT count(*) FROM {quoted(schema, table)}"
-            )
         missing = [t for t in TABLES if t not in layout.tables]
         if missing:
             layout.kind = Kind.UNKNOWN
@@ -136,10 +136,7 @@ async def detect(connection: asyncpg.Connection) -> Layout:
         if "descr" in base and "content" not in base:
             layout.content_column = "descr"
         layout.leftovers = [t for t in LEFTOVERS if t in relations]
-        for table in vde_found:
-            layout.partial[table] = await connection.fetchval(
-                f"SELECT count(*) FROM {quoted(schema, table)}"
-            )
+        layout.partial = dict.fromkeys(vde_found, 0)
     elif vde_found and originals_kept:
         layout.kind = Kind.ADOPTED
     elif vde_found:
@@ -149,3 +146,15 @@ async def detect(connection: asyncpg.Connection) -> Layout:
     else:
         layout.why = "tables: " + ", ".join(sorted(relations)[:20])
     return layout
+
+
+async def count_rows(connection: asyncpg.Connection, layout: Layout) -> None:
+    """The rows of the original tables and of vde tables found beside them."""
+    for table in layout.tables:
+        layout.counts[table] = await connection.fetchval(
+            f"SELECT count(*) FROM {quoted(layout.schema, table)}"
+        )
+    for table in layout.partial:
+        layout.partial[table] = await connection.fetchval(
+            f"SELECT count(*) FROM {quoted(layout.schema, table)}"
+        )

@@ -7,6 +7,7 @@ from typing import Any
 
 from vde.ops.adopt.findings import Finding, Plan
 from vde.ops.adopt.layout import ORIGINALS_SCHEMA, TABLES, Layout
+from vde.ops.adopt.trust import Distrust
 
 #: Ids printed per finding; the rest are counted.
 MAX_IDS = 25
@@ -19,11 +20,14 @@ def ids_text(ids: Sequence[Any]) -> str:
 
 
 def layout_lines(layout: Layout) -> list[str]:
+    """The layout; its tables only once counted (no row is read before trust)."""
     lines = [
         f"Layout: {layout.kind.value} in schema {layout.schema}, "
         f"vde_base_items.{layout.content_column} holds the content",
-        "Tables (rows):",
     ]
+    if not layout.counts:
+        return lines
+    lines.append("Tables (rows):")
     for table, rows in layout.counts.items():
         lines.append(f"  {table:<24} {rows:>9}  -> {TABLES[table]}")
     for table in layout.leftovers:
@@ -76,3 +80,27 @@ def verdict(plan: Plan, repair: bool) -> str:
         f"{flag} would succeed: vde's schema is built, every row copied with its "
         f"id, the originals kept in schema {ORIGINALS_SCHEMA}."
     )
+
+
+def trust_lines(findings: list[Finding]) -> list[str]:
+    return _section(
+        "Refused: adopt runs no code of a role it does not trust (it trusts the "
+        "role running it, superusers and the roles named with --trust), and "
+        "reads no row while any of these is left",
+        findings,
+    )
+
+
+def trust_verdict(distrust: Distrust, mood: str) -> str:
+    """:param mood: ``would be`` (the report) or ``is`` (``--apply``)."""
+    text = (
+        f"--apply {mood} refused: {len(distrust.findings)} case(s) above could "
+        "let another role run its code as you. Remove them, or run adopt as the "
+        "tables' owner"
+    )
+    if distrust.roles:
+        text += (
+            "; only if you would let a role run code as you, name it: "
+            f"--trust={','.join(distrust.roles)}"
+        )
+    return text + ". Triggers, rules and policies are refused whoever owns them."

@@ -2,7 +2,8 @@
 
 Both return the exit status and print as they go. The report reads in one
 read-only snapshot; ``--apply`` plans again inside its own transaction, under
-the originals' locks, so it acts on exactly what it printed.
+the originals' locks, so it acts on exactly what it printed. Both pin the
+search_path first and read no row before :mod:`.trust` found nothing in the way.
 """
 
 from __future__ import annotations
@@ -10,11 +11,17 @@ from __future__ import annotations
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
-from vde.ops.adopt import copy, verify
+from vde.ops.adopt import copy, trust, verify
 from vde.ops.adopt.findings import Finding, Plan
-from vde.ops.adopt.layout import ORIGINALS_SCHEMA, Kind, Layout, detect
+from vde.ops.adopt.layout import ORIGINALS_SCHEMA, Kind, Layout, count_rows, detect
 from vde.ops.adopt.plan import make_plan
-from vde.ops.adopt.report import layout_lines, plan_lines, verdict
+from vde.ops.adopt.report import (
+    layout_lines,
+    plan_lines,
+    trust_lines,
+    trust_verdict,
+    verdict,
+)
 from vde.ops.migration_lock import lock_migrations
 
 REMOVE_ORIGINALS = f"DROP SCHEMA {ORIGINALS_SCHEMA} CASCADE"
@@ -24,34 +31,50 @@ class Refused(Exception):
     """The plan has cases left: roll back (the transaction wrote nothing yet)."""
 
 
-async def report(engine: PostgresEngine, repair: bool) -> int:
+async def report(engine: PostgresEngine, repair: bool, trusting: list[str]) -> int:
+    """:param trusting: the roles named with ``--trust``."""
     connection = await engine.get_new_connection()
     try:
         async with connection.transaction(isolation="repeatable_read", readonly=True):
-            layout = await detect(connection)
+            schema = await trust.pin(connection)
+            trusted = await trust.trusted_roles(connection, trusting)
+            layout = await detect(connection, schema)
             status = _not_adoptable(layout)
             if status is None:
+                await copy.lock_originals(connection, layout, write=False)
+                status = await _distrusted(connection, layout, trusted, "would be")
+            if status is None:
+                await count_rows(connection, layout)
                 plan = await full_plan(connection, layout)
                 _print([*layout_lines(layout), *plan_lines(plan, repair)])
                 print(verdict(plan, repair))
                 status = 1 if plan.blocked(repair) else 0
+    except trust.UnknownRole as error:
+        print(f"adopt: {error}")
+        return 1
     finally:
         await connection.close()
     return status
 
 
-async def apply(engine: PostgresEngine, repair: bool) -> int:
+async def apply(engine: PostgresEngine, repair: bool, trusting: list[str]) -> int:
+    """:param trusting: the roles named with ``--trust``."""
     try:
         async with engine.transaction() as transaction:
             connection: asyncpg.Connection = transaction.connection
+            schema = await trust.pin(connection)
             # The lock `piccolo vde migrate` takes: no migrate runs meanwhile.
             await lock_migrations(engine)
             await connection.execute("SET LOCAL TimeZone = 'UTC'")
-            layout = await detect(connection)
+            trusted = await trust.trusted_roles(connection, trusting)
+            layout = await detect(connection, schema)
             status = _not_adoptable(layout)
+            if status is None:
+                await copy.lock_originals(connection, layout)
+                status = await _distrusted(connection, layout, trusted, "is")
             if status is not None:
                 raise Refused(status)
-            await copy.lock_originals(connection, layout)
+            await count_rows(connection, layout)
             plan = await full_plan(connection, layout)
             _print([*layout_lines(layout), *plan_lines(plan, repair)])
             if plan.blocked(repair):
@@ -59,10 +82,10 @@ async def apply(engine: PostgresEngine, repair: bool) -> int:
                 raise Refused(1)
             await copy.drop_partial(connection, layout)
             await copy.move_originals(connection, layout)
-            ran = await copy.build_schema()
+            ran = await copy.build_schema(connection, layout)
             print(f"Built vde's schema: {ran} migration(s) applied and recorded.")
             await copy.copy_rows(connection, layout, plan)
-            await copy.restart_identities(connection)
+            await copy.restart_identities(connection, layout)
             problems = await verify.differences(connection, layout, plan)
             if problems:
                 raise copy.AdoptError(
@@ -75,6 +98,9 @@ async def apply(engine: PostgresEngine, repair: bool) -> int:
             )
     except Refused as refused:
         return int(refused.args[0])
+    except trust.UnknownRole as error:
+        print(f"adopt: {error}")
+        return 1
     except (copy.AdoptError, asyncpg.PostgresError) as error:
         print(f"--apply failed and was rolled back, nothing changed: {error}")
         return 1
@@ -119,6 +145,18 @@ async def full_plan(connection: asyncpg.Connection, layout: Layout) -> Plan:
                 )
             )
     return plan
+
+
+async def _distrusted(
+    connection: asyncpg.Connection, layout: Layout, trusted: list[int], mood: str
+) -> int | None:
+    """Print what a role adopt does not trust owns in its way; the status."""
+    distrust = await trust.untrusted(connection, layout, trusted)
+    if not distrust.findings:
+        return None
+    _print([*layout_lines(layout), *trust_lines(distrust.findings)])
+    print(trust_verdict(distrust, mood))
+    return 1
 
 
 def _not_adoptable(layout: Layout) -> int | None:

@@ -23,7 +23,8 @@ async def differences(
     extra_tiles = [c.id for c in plan.containers]
     extra_items = [c.base_item_id for c in plan.containers]
     for table, target in TABLES.items():
-        types = await target_types(connection, target)
+        types = await target_types(connection, layout.schema, target)
+        table_name = quoted(layout.schema, target)
         exprs = expressions(layout, table, types)
         extra = {"vde_map_items": extra_tiles, "vde_base_items": extra_items}.get(
             table, []
@@ -31,7 +32,7 @@ async def differences(
         want_count = await connection.fetchval(
             f"SELECT count(*) FROM {quoted(ORIGINALS_SCHEMA, table)}"
         )
-        got_count = await connection.fetchval(f"SELECT count(*) FROM {quoted(target)}")
+        got_count = await connection.fetchval(f"SELECT count(*) FROM {table_name}")
         if got_count != want_count + len(extra):
             found.append(
                 f"{target}: {got_count} rows, expected {want_count} + {len(extra)}"
@@ -43,7 +44,7 @@ async def differences(
         )
         got = await connection.fetchval(
             f"SELECT md5(string_agg(ROW({', '.join('t.' + quoted(c) for c in exprs)})"
-            f"::text, E'\\n' ORDER BY t.id)) FROM {quoted(target)} t "
+            f"::text, E'\\n' ORDER BY t.id)) FROM {table_name} t "
             f"WHERE NOT (t.id = ANY($1::{types['id']}[]))",
             extra,
         )
@@ -51,7 +52,8 @@ async def differences(
             found.append(f"{target}: checksum {got} differs from the originals' {want}")
     if extra_tiles:
         containers = await connection.fetchval(
-            "SELECT count(*) FROM vde_map_items t JOIN vde_base_items b "
+            f"SELECT count(*) FROM {quoted(layout.schema, 'vde_map_items')} t "
+            f"JOIN {quoted(layout.schema, 'vde_base_items')} b "
             "ON b.id = t.ref_item_id WHERE t.id = ANY($1::int[]) "
             "AND b.title = 'Composition Container' AND b.content = ''",
             extra_tiles,

@@ -10,7 +10,7 @@ from piccolo.engine.postgres import PostgresEngine
 from vde.ops.adopt import run
 
 
-async def adopt(apply: bool = False, repair: bool = False) -> None:
+async def adopt(apply: bool = False, repair: bool = False, trust: str = "") -> None:
     """Report how a database of the original app becomes vde's; with --apply, do it.
 
     Without --apply it changes nothing: it prints the layout found, each table's
@@ -19,7 +19,10 @@ async def adopt(apply: bool = False, repair: bool = False) -> None:
     in one transaction under `piccolo vde migrate`'s lock: the original tables
     move to schema vde_adopt_original (kept until you drop it), vde's
     migrations build and record its schema, every row is copied with its id and
-    checked before the commit.
+    checked before the commit. It runs no code of a role it does not trust:
+    it refuses tables it reads or writes that such a role owns or that have
+    triggers, rules or policies, and functions or operators such a role owns
+    or may create in the schema (each named with its owner).
 
     :param apply: make the changes (default: report only).
     :param repair: also make the documented decisions: move each tile with a
@@ -27,13 +30,21 @@ async def adopt(apply: bool = False, repair: bool = False) -> None:
         free direction under the same parent; give a tile whose parent is in
         another map the tile at its coordinates' parent; renumber versions 0 or
         duplicated; keep a duplicated sign-in identity with its oldest account.
+    :param trust: roles (comma-separated) whose tables, types, functions and
+        operators adopt may use as its own, as it does the running role's and
+        superusers'; name only a role you would let run code as you. Triggers,
+        rules and policies on the tables adopt reads or writes are refused
+        whoever owns them.
     """
+    if not isinstance(trust, str):
+        sys.exit("--trust needs role names: --trust=ROLE[,ROLE...]")
+    trusting = [name.strip() for name in trust.split(",") if name.strip()]
     engine = engine_finder()
     if not isinstance(engine, PostgresEngine):
         sys.exit("vde adopt needs a PostgresEngine as DB in piccolo_conf.py")
     if apply:
-        status = await run.apply(engine, repair)
+        status = await run.apply(engine, repair, trusting)
     else:
-        status = await run.report(engine, repair)
+        status = await run.report(engine, repair, trusting)
     if status:
         sys.exit(status)
