@@ -1,5 +1,6 @@
-"""The embedded server (``vde.embedded_server``) lets in no other local user and
-runs nothing from its path.
+"""The embedded server (``vde.embedded_server``) lets in no other local user,
+runs nothing from its path, lets its OS user make root write through no link,
+and uses and stops only its own data folder's server.
 
 Each test starts a server of its own on a temporary data folder (a few seconds);
 they do not depend on ``DATABASE_URL``.
@@ -230,10 +231,128 @@ def test_two_processes_share_the_server_and_the_last_one_stops_it(
         assert len(pids) == 1  # both started it at once: one server
         pid = int(pids.pop())
         first.communicate("\n", timeout=60)
-        assert embedded_server._alive(pid)  # the second still uses it
+        assert embedded_server.is_postgres(pid)  # the second still uses it
         second.communicate("\n", timeout=60)
-        assert not embedded_server._alive(pid)
+        assert not embedded_server.is_postgres(pid)
         assert not (data / "postmaster.pid").exists()
     finally:
         for process in (first, second):
             process.kill()
+
+
+def as_server_user(*argv: str) -> None:
+    """Run ``argv`` as the server's OS user (root runs the server as that user)."""
+    subprocess.run(argv, user=embedded_server.SERVICE_USER, cwd="/", check=True)
+
+
+def fingerprint(path: Path) -> tuple[bytes, int, int, int]:
+    info = path.lstat()
+    return path.read_bytes(), info.st_mode, info.st_uid, info.st_gid
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="only root runs the server as another user")
+def test_root_writes_nothing_through_links_the_server_user_planted(
+    short_base: Path, started: list[Path]
+) -> None:
+    data = short_base / "pgdata"
+    embedded_server.start(data)
+    embedded_server.stop_if_last(data)
+    # Root-owned files the server's user may not touch, reached through links
+    # it plants in the data folder (its own): symbolic ones, made as that user,
+    # and a hard link (what that user could make where protected_hardlinks=0).
+    victims = {}
+    for name in ("pg_ident.conf", embedded_server.HANDLES_FILE, "pg_hba.conf", "log"):
+        victim = short_base / f"root-{name.strip('.')}"
+        victim.write_text("root's own\n")
+        victim.chmod(0o644)
+        victims[victim] = fingerprint(victim)
+        if name.startswith("pg_hba") or name == "log":
+            (data / name).unlink()
+            os.link(victim, data / name)
+        else:
+            as_server_user("ln", "-sfn", str(victim), str(data / name))
+
+    server = embedded_server.start(data)
+    started.append(data)
+
+    for victim, before in victims.items():
+        assert fingerprint(victim) == before, victim
+    for name in ("pg_ident.conf", "pg_hba.conf", embedded_server.HANDLES_FILE, "log"):
+        info = (data / name).lstat()
+        assert stat.S_ISREG(info.st_mode) and info.st_nlink == 1, name
+        assert info.st_uid == stat_owner(data), name
+    assert query(server) == 42  # the rewritten login rules took effect
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="only root runs the server as another user")
+def test_root_stopping_the_server_removes_no_folder_postmaster_pid_names(
+    short_base: Path, started: list[Path]
+) -> None:
+    data = short_base / "pgdata"
+    server = embedded_server.start(data)
+    started.append(data)
+    # A root-owned folder named and filled like vde's socket folders; the
+    # server's user names it as the socket folder in its postmaster.pid.
+    victim = Path(tempfile.mkdtemp(prefix=embedded_server.OWN_SOCKET_DIR_PREFIX))
+    keep = victim / f"{embedded_server.SOCKET_NAME}.lock"
+    try:
+        keep.write_text("root's own\n")
+        pid_file = data / "postmaster.pid"
+        lines = pid_file.read_text().split("\n")
+        lines[4] = str(victim)
+        pid_file.write_text("\n".join(lines))
+        embedded_server.stop_if_last(data)
+        assert not embedded_server.is_postgres(server.pid)  # it stopped its own
+        assert keep.read_text() == "root's own\n"
+    finally:
+        shutil.rmtree(victim, ignore_errors=True)
+
+
+def test_a_copied_data_folder_neither_uses_nor_stops_the_original_server(
+    short_base: Path, started: list[Path]
+) -> None:
+    original = short_base / "original"
+    server = embedded_server.start(original)
+    started.append(original)
+    copy = short_base / "copy"
+    # A copy taken while the server runs: its postmaster.pid names that server.
+    subprocess.run(["cp", "-a", str(original), str(copy)], check=True)
+
+    with pytest.raises(embedded_server.EmbeddedServerError, match="copy") as caught:
+        embedded_server.start(copy)
+    assert str(copy / "postmaster.pid") in str(caught.value)
+    embedded_server.stop_if_last(copy)
+    assert embedded_server.is_postgres(server.pid)
+    assert query(server) == 42
+
+    # What the message says to do: without the stale files it gets its own.
+    assert f"{embedded_server.SOCKET_NAME}.lock" in str(caught.value)
+    (copy / "postmaster.pid").unlink()
+    (copy / f"{embedded_server.SOCKET_NAME}.lock").unlink()
+    own = embedded_server.start(copy)
+    started.append(copy)
+    assert own.pid != server.pid
+    assert own.psql("SHOW data_directory").strip() == str(copy)
+    assert server.psql("SHOW data_directory").strip() == str(original)
+
+
+def test_a_postmaster_pid_naming_another_servers_socket_is_refused(
+    short_base: Path, started: list[Path]
+) -> None:
+    first, second = short_base / "first", short_base / "second"
+    other = embedded_server.start(first)
+    started.append(first)
+    embedded_server.start(second)
+    started.append(second)
+    pid_file = second / "postmaster.pid"
+    lines = pid_file.read_text().split("\n")
+    lines[4] = str(other.socket_dir)
+    pid_file.write_text("\n".join(lines))
+
+    with pytest.raises(embedded_server.EmbeddedServerError) as caught:
+        embedded_server.start(second)
+    message = str(caught.value)
+    reached = other.psql("SELECT system_identifier FROM pg_control_system()")
+    assert f"reaches the server of {str(first)!r} (system identifier " in message
+    assert f"(system identifier {reached.strip()})" in message
+    assert query(other) == 42
