@@ -1,6 +1,7 @@
 """The embedded server (``vde.embedded_server``) lets in no other local user,
 runs nothing from its path, lets its OS user make root write through no link,
-and uses and stops only its own data folder's server.
+uses and stops only its own data folder's server, and stays up while any process
+using it (a forked child included) lives.
 
 Each test starts a server of its own on a temporary data folder (a few seconds);
 they do not depend on ``DATABASE_URL``.
@@ -356,3 +357,95 @@ def test_a_postmaster_pid_naming_another_servers_socket_is_refused(
     assert f"reaches the server of {str(first)!r} (system identifier " in message
     assert f"(system identifier {reached.strip()})" in message
     assert query(other) == 42
+
+
+FORKED = """
+import os
+import sys
+import time
+from pathlib import Path
+from vde import embedded_server
+# Another library's fork hook, run in the child before vde's: the child counts
+# itself late, and its parent exits at once.
+os.register_at_fork(after_in_child=lambda: time.sleep(1))
+server = embedded_server.start(Path(sys.argv[1]))
+if os.fork() == 0:
+    sys.stdin.readline()  # until the test has seen the parent exit
+    print(server.psql("SELECT 41 + 1").strip(), flush=True)
+    sys.exit(0)  # exit handlers run: the last user stops the server
+print(server.pid, flush=True)
+"""
+
+
+def test_a_forked_child_keeps_the_server_after_its_parent_exits(
+    short_base: Path,
+) -> None:
+    data = short_base / "forked"
+    process = subprocess.Popen(
+        [sys.executable, "-c", FORKED, str(data)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        pid = int(process.stdout.readline())
+        assert process.wait(timeout=60) == 0  # the parent, gone first
+        assert embedded_server.is_postgres(pid)
+        process.stdin.write("\n")
+        process.stdin.close()
+        assert process.stdout.read().strip() == "42"  # EOF: the child exited
+        assert not embedded_server.is_postgres(pid)
+    finally:
+        process.kill()
+        embedded_server.stop_if_last(data)
+
+
+WORKER = """
+import fcntl
+import json
+import multiprocessing
+import multiprocessing.util  # its exit handler (joining workers) runs after vde's
+import os
+import sys
+from pathlib import Path
+from vde import embedded_server
+
+def work(data: Path, parent: int) -> None:
+    # Wait (under the data folder's lock) until the parent has left the server.
+    while True:
+        fd = os.open(data, os.O_RDONLY)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        pids = json.loads((data / embedded_server.HANDLES_FILE).read_text())
+        os.close(fd)
+        if parent not in pids:
+            break
+    print(server.psql("SELECT 41 + 1").strip(), flush=True)
+
+data = Path(sys.argv[1])
+server = embedded_server.start(data)
+print(server.pid, flush=True)
+fork = multiprocessing.get_context("fork")
+worker = fork.Process(target=work, args=(data, os.getpid()))
+worker.start()
+"""
+
+
+def test_a_multiprocessing_worker_keeps_the_server_and_the_last_one_stops_it(
+    short_base: Path,
+) -> None:
+    data = short_base / "worker"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", WORKER, str(data)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        pid, answer = done.stdout.split()
+        assert answer == "42", done.stderr
+        # The worker ended with os._exit; it still left, as the last user.
+        assert not embedded_server.is_postgres(int(pid))
+    finally:
+        embedded_server.stop_if_last(data)

@@ -2,7 +2,12 @@
 
 Their pids are kept in the data folder's ``.handle_pids.json`` (the name the
 wheel's own server uses), read and replaced only under an exclusive flock on the
-data folder.
+data folder. A forked child shares its parent's server (a cached handle, a
+pool), so it counts from the moment it exists: the parent holds the lock across
+``fork()`` and waits until the child has added its pid, so a parent exiting
+right after ``fork()`` cannot stop the server under its child. The child leaves
+through the exit handler it inherits or, as a multiprocessing worker (which
+ends with ``os._exit``), through multiprocessing's finalizers.
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ import atexit
 import contextlib
 import fcntl
 import json
+import multiprocessing.util
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from vde.link_safe_files import Owner, open_folder, read_regular, replace
@@ -42,8 +49,15 @@ def locked(data_dir: Path) -> Iterator[int]:
 
 
 def join(data_dir: Path, folder: int, owner: Owner, on_exit: Leave) -> None:
-    """Count this process until ``on_exit`` (which
+    """Count this process (and the children it forks) until ``on_exit`` (which
     leaves the server) runs at exit."""
+    if not _joined:
+        os.register_at_fork(
+            before=_before_fork,
+            after_in_parent=_after_fork_in_parent,
+            after_in_child=_after_fork_in_child,
+        )
+        multiprocessing.util.register_after_fork(_joined, _leave_at_worker_exit)
     if data_dir not in _joined:
         atexit.register(on_exit, data_dir)
     _joined[data_dir] = (owner, on_exit)
@@ -80,3 +94,65 @@ def process_exists(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return fields[fields.rindex(")") + 2] != "Z"
+
+
+@dataclass
+class _Fork:
+    """The locked data folders and a pipe the child closes once counted."""
+
+    folders: list[tuple[Path, int]]
+    counted: int
+    counting: int
+
+
+_fork: _Fork | None = None
+
+
+def _before_fork() -> None:
+    global _fork
+    folders = []
+    for data_dir in list(_joined):
+        try:
+            fd = open_folder(data_dir)
+        except OSError:  # gone: nothing to count in
+            _joined.pop(data_dir, None)
+            continue
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        folders.append((data_dir, fd))
+    if folders:
+        _fork = _Fork(folders, *os.pipe())
+
+
+def _after_fork_in_child() -> None:
+    global _fork
+    fork, _fork = _fork, None
+    if fork is None:
+        return
+    try:
+        for data_dir, fd in fork.folders:  # the parent holds their locks
+            update(fd, _joined[data_dir][0], add=os.getpid())
+    finally:
+        for _, fd in fork.folders:
+            os.close(fd)  # not LOCK_UN: the lock is the parent's to release
+        os.close(fork.counted)
+        os.close(fork.counting)
+
+
+def _after_fork_in_parent() -> None:
+    global _fork
+    fork, _fork = _fork, None
+    if fork is None:
+        return
+    os.close(fork.counting)
+    try:
+        os.read(fork.counted, 1)  # end of file: the child closed its end
+    finally:
+        os.close(fork.counted)
+        for _, fd in fork.folders:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+def _leave_at_worker_exit(joined: _Joined) -> None:
+    for data_dir, (_, on_exit) in joined.items():
+        multiprocessing.util.Finalize(None, on_exit, args=(data_dir,), exitpriority=0)
