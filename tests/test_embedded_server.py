@@ -1,5 +1,7 @@
-"""The embedded server (``vde.embedded_server``) lets in no other local user and
-runs nothing from its path.
+"""The embedded server (``vde.embedded_server``) lets in no other local user,
+runs nothing from its path, lets its OS user make root write through no link,
+uses and stops only its own data folder's server, and stays up while any process
+using it (a forked child included) lives.
 
 Each test starts a server of its own on a temporary data folder (a few seconds);
 they do not depend on ``DATABASE_URL``.
@@ -230,10 +232,220 @@ def test_two_processes_share_the_server_and_the_last_one_stops_it(
         assert len(pids) == 1  # both started it at once: one server
         pid = int(pids.pop())
         first.communicate("\n", timeout=60)
-        assert embedded_server._alive(pid)  # the second still uses it
+        assert embedded_server.is_postgres(pid)  # the second still uses it
         second.communicate("\n", timeout=60)
-        assert not embedded_server._alive(pid)
+        assert not embedded_server.is_postgres(pid)
         assert not (data / "postmaster.pid").exists()
     finally:
         for process in (first, second):
             process.kill()
+
+
+def as_server_user(*argv: str) -> None:
+    """Run ``argv`` as the server's OS user (root runs the server as that user)."""
+    subprocess.run(argv, user=embedded_server.SERVICE_USER, cwd="/", check=True)
+
+
+def fingerprint(path: Path) -> tuple[bytes, int, int, int]:
+    info = path.lstat()
+    return path.read_bytes(), info.st_mode, info.st_uid, info.st_gid
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="only root runs the server as another user")
+def test_root_writes_nothing_through_links_the_server_user_planted(
+    short_base: Path, started: list[Path]
+) -> None:
+    data = short_base / "pgdata"
+    embedded_server.start(data)
+    embedded_server.stop_if_last(data)
+    # Root-owned files the server's user may not touch, reached through links
+    # it plants in the data folder (its own): symbolic ones, made as that user,
+    # and a hard link (what that user could make where protected_hardlinks=0).
+    victims = {}
+    for name in ("pg_ident.conf", embedded_server.HANDLES_FILE, "pg_hba.conf", "log"):
+        victim = short_base / f"root-{name.strip('.')}"
+        victim.write_text("root's own\n")
+        victim.chmod(0o644)
+        victims[victim] = fingerprint(victim)
+        if name.startswith("pg_hba") or name == "log":
+            (data / name).unlink()
+            os.link(victim, data / name)
+        else:
+            as_server_user("ln", "-sfn", str(victim), str(data / name))
+
+    server = embedded_server.start(data)
+    started.append(data)
+
+    for victim, before in victims.items():
+        assert fingerprint(victim) == before, victim
+    for name in ("pg_ident.conf", "pg_hba.conf", embedded_server.HANDLES_FILE, "log"):
+        info = (data / name).lstat()
+        assert stat.S_ISREG(info.st_mode) and info.st_nlink == 1, name
+        assert info.st_uid == stat_owner(data), name
+    assert query(server) == 42  # the rewritten login rules took effect
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="only root runs the server as another user")
+def test_root_stopping_the_server_removes_no_folder_postmaster_pid_names(
+    short_base: Path, started: list[Path]
+) -> None:
+    data = short_base / "pgdata"
+    server = embedded_server.start(data)
+    started.append(data)
+    # A root-owned folder named and filled like vde's socket folders; the
+    # server's user names it as the socket folder in its postmaster.pid.
+    victim = Path(tempfile.mkdtemp(prefix=embedded_server.OWN_SOCKET_DIR_PREFIX))
+    keep = victim / f"{embedded_server.SOCKET_NAME}.lock"
+    try:
+        keep.write_text("root's own\n")
+        pid_file = data / "postmaster.pid"
+        lines = pid_file.read_text().split("\n")
+        lines[4] = str(victim)
+        pid_file.write_text("\n".join(lines))
+        embedded_server.stop_if_last(data)
+        assert not embedded_server.is_postgres(server.pid)  # it stopped its own
+        assert keep.read_text() == "root's own\n"
+    finally:
+        shutil.rmtree(victim, ignore_errors=True)
+
+
+def test_a_copied_data_folder_neither_uses_nor_stops_the_original_server(
+    short_base: Path, started: list[Path]
+) -> None:
+    original = short_base / "original"
+    server = embedded_server.start(original)
+    started.append(original)
+    copy = short_base / "copy"
+    # A copy taken while the server runs: its postmaster.pid names that server.
+    subprocess.run(["cp", "-a", str(original), str(copy)], check=True)
+
+    with pytest.raises(embedded_server.EmbeddedServerError, match="copy") as caught:
+        embedded_server.start(copy)
+    assert str(copy / "postmaster.pid") in str(caught.value)
+    embedded_server.stop_if_last(copy)
+    assert embedded_server.is_postgres(server.pid)
+    assert query(server) == 42
+
+    # What the message says to do: without the stale files it gets its own.
+    assert f"{embedded_server.SOCKET_NAME}.lock" in str(caught.value)
+    (copy / "postmaster.pid").unlink()
+    (copy / f"{embedded_server.SOCKET_NAME}.lock").unlink()
+    own = embedded_server.start(copy)
+    started.append(copy)
+    assert own.pid != server.pid
+    assert own.psql("SHOW data_directory").strip() == str(copy)
+    assert server.psql("SHOW data_directory").strip() == str(original)
+
+
+def test_a_postmaster_pid_naming_another_servers_socket_is_refused(
+    short_base: Path, started: list[Path]
+) -> None:
+    first, second = short_base / "first", short_base / "second"
+    other = embedded_server.start(first)
+    started.append(first)
+    embedded_server.start(second)
+    started.append(second)
+    pid_file = second / "postmaster.pid"
+    lines = pid_file.read_text().split("\n")
+    lines[4] = str(other.socket_dir)
+    pid_file.write_text("\n".join(lines))
+
+    with pytest.raises(embedded_server.EmbeddedServerError) as caught:
+        embedded_server.start(second)
+    message = str(caught.value)
+    reached = other.psql("SELECT system_identifier FROM pg_control_system()")
+    assert f"reaches the server of {str(first)!r} (system identifier " in message
+    assert f"(system identifier {reached.strip()})" in message
+    assert query(other) == 42
+
+
+FORKED = """
+import os
+import sys
+import time
+from pathlib import Path
+from vde import embedded_server
+# Another library's fork hook, run in the child before vde's: the child counts
+# itself late, and its parent exits at once.
+os.register_at_fork(after_in_child=lambda: time.sleep(1))
+server = embedded_server.start(Path(sys.argv[1]))
+if os.fork() == 0:
+    sys.stdin.readline()  # until the test has seen the parent exit
+    print(server.psql("SELECT 41 + 1").strip(), flush=True)
+    sys.exit(0)  # exit handlers run: the last user stops the server
+print(server.pid, flush=True)
+"""
+
+
+def test_a_forked_child_keeps_the_server_after_its_parent_exits(
+    short_base: Path,
+) -> None:
+    data = short_base / "forked"
+    process = subprocess.Popen(
+        [sys.executable, "-c", FORKED, str(data)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        pid = int(process.stdout.readline())
+        assert process.wait(timeout=60) == 0  # the parent, gone first
+        assert embedded_server.is_postgres(pid)
+        process.stdin.write("\n")
+        process.stdin.close()
+        assert process.stdout.read().strip() == "42"  # EOF: the child exited
+        assert not embedded_server.is_postgres(pid)
+    finally:
+        process.kill()
+        embedded_server.stop_if_last(data)
+
+
+WORKER = """
+import fcntl
+import json
+import multiprocessing
+import multiprocessing.util  # its exit handler (joining workers) runs after vde's
+import os
+import sys
+from pathlib import Path
+from vde import embedded_server
+
+def work(data: Path, parent: int) -> None:
+    # Wait (under the data folder's lock) until the parent has left the server.
+    while True:
+        fd = os.open(data, os.O_RDONLY)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        pids = json.loads((data / embedded_server.HANDLES_FILE).read_text())
+        os.close(fd)
+        if parent not in pids:
+            break
+    print(server.psql("SELECT 41 + 1").strip(), flush=True)
+
+data = Path(sys.argv[1])
+server = embedded_server.start(data)
+print(server.pid, flush=True)
+fork = multiprocessing.get_context("fork")
+worker = fork.Process(target=work, args=(data, os.getpid()))
+worker.start()
+"""
+
+
+def test_a_multiprocessing_worker_keeps_the_server_and_the_last_one_stops_it(
+    short_base: Path,
+) -> None:
+    data = short_base / "worker"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", WORKER, str(data)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        pid, answer = done.stdout.split()
+        assert answer == "42", done.stderr
+        # The worker ended with os._exit; it still left, as the last user.
+        assert not embedded_server.is_postgres(int(pid))
+    finally:
+        embedded_server.stop_if_last(data)
