@@ -1,9 +1,10 @@
-"""The README's examples run exactly as printed (a stale README fails here).
+"""The documents' examples run exactly as printed (a stale page fails here).
 
 Each example sits in a fenced block between ``<!-- example:NAME -->`` and
-``<!-- /example:NAME -->``. They run in a subprocess: the repository example
-calls ``asyncio.run`` itself, and the downstream project must find vde's plugin
-and its own ``piccolo_conf.py`` the way an installed project would.
+``<!-- /example:NAME -->``, in the README or a page of docs/. They run in a
+subprocess: the repository example (README.md) calls ``asyncio.run`` itself,
+and the downstream project (docs/testing.md) must find vde's plugin and its own
+``piccolo_conf.py`` the way an installed project would.
 """
 
 from __future__ import annotations
@@ -17,19 +18,43 @@ from pathlib import Path
 from vde.database import DATABASE_URL_VARIABLE, default_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
+DOCUMENTS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("**/*.md")])
+#: Where each example lives, and the test that runs or compares it. An example
+#: no test knows would go stale unnoticed.
+EXAMPLES = {
+    "repository": "README.md",
+    "repository-output": "README.md",
+    "downstream-pytest-ini": "docs/testing.md",
+    "downstream-conftest": "docs/testing.md",
+    "downstream-piccolo-conf": "docs/testing.md",
+    "downstream-test": "docs/testing.md",
+    # tests/interop/test_better_auth_schema.py compares it with the shipped file.
+    "better-auth-config": "docs/better-auth.md",
+}
+MARKER = re.compile(r"<!-- example:([\w-]+)")
 
 
 def example(name: str) -> str:
-    """The code of README example ``name``."""
-    readme = (ROOT / "README.md").read_text()
+    """The code of example ``name``, from the document :data:`EXAMPLES` names."""
+    document = EXAMPLES[name]
+    text = (ROOT / document).read_text(encoding="utf-8")
     found = re.search(
         rf"<!-- example:{re.escape(name)} -->\n```\w*\n(.*?)```\n"
         rf"<!-- /example:{re.escape(name)} -->",
-        readme,
+        text,
         re.DOTALL,
     )
-    assert found, f"README.md has no example {name!r}"
+    assert found, f"{document} has no example {name!r}"
     return found.group(1)
+
+
+def test_every_example_is_where_a_test_reads_it() -> None:
+    placed = {
+        (marker, str(document.relative_to(ROOT)))
+        for document in DOCUMENTS
+        for marker in MARKER.findall(document.read_text(encoding="utf-8"))
+    }
+    assert placed == set(EXAMPLES.items())
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:

@@ -97,7 +97,7 @@ async def connection_pool(
     """Run the block's Piccolo queries on a pool of reused connections.
 
     Without a pool Piccolo opens and closes a new connection for every query
-    (see BENCHMARKS.md for the cost). ``engine`` defaults to ``piccolo_conf.DB``,
+    (see docs/benchmarks.md for the cost). ``engine`` defaults to ``piccolo_conf.DB``,
     the engine the tables use; ``pool_kwargs`` go to ``asyncpg.create_pool``
     (``min_size``, ``max_size``, ...). An engine whose pool is already running
     (a web app's, or ``vde.testing``'s) is used as it is and left open. The

@@ -5,7 +5,7 @@ tables checks, in one set-based query per statement, every new or moved tile
 against its parent and every moved tile's children. A 20,000-tile COPY costs
 0.99x the unchecked time in one COPY and 1.03x in one COPY per level (PostgreSQL
 18, median of 11; PostgreSQL 15 within 0.93-1.22x on a noisy machine;
-bench/tree_check.py, BENCHMARKS.md "Tree consistency check"): inside the 1.3x
+bench/tree_check.py, docs/benchmarks.md "Tree consistency check"): inside the 1.3x
 target, where a row-level deferred constraint trigger was measured at 1.55x.
 The price: the tree must be whole at the end of each statement. The seed's
 one-UPDATE move, its level-by-level copy and vde's helpers (vde/mapping/moves.py)

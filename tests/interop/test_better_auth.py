@@ -318,7 +318,8 @@ async def test_api_keys_create_verify_refill_list_and_delete(
     for key in await rows(vde_conn, "vde_api_keys"):
         assert key["key"] not in text
     assert plain not in text and refill["key"] not in text
-    # pg returns bigint as a string; better-auth compares it as a number (README)
+    # pg returns bigint as a string; better-auth compares it as a number
+    # (docs/better-auth.md)
     by_name = {k["name"]: k for k in listed}
     assert by_name["refill"]["refillInterval"] == str(THIRTY_DAYS_MS)
 

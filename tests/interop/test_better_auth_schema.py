@@ -3,7 +3,7 @@
 better-auth's own schema is what its ``migrate`` would create for the shipped
 mapping (``getMigrations``, compiled on an empty database and applied there);
 the two catalogs are compared table by table. Every difference is listed in
-README.md with why it is harmless, and the list here must match both.
+docs/better-auth.md with why it is harmless, and the list here must match both.
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ import asyncpg
 from tests.interop.conftest import start_flows, stop_flows
 from vde.ops.catalog import Catalog, read_catalog
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+BETTER_AUTH_PAGE = ROOT / "docs" / "better-auth.md"
 EMAIL = "ada@example.com"
 PASSWORD = "correct horse battery"
 
-#: Where vde's tables depart from better-auth's own, one line each (README.md
-#: says why each is harmless). Names of indexes and column order are not compared.
+#: Where vde's tables depart from better-auth's own, one line each
+#: (docs/better-auth.md says why each is harmless). Names of indexes and column
+#: order are not compared.
 DIFFERENCES = {
     "vde_users.name NULL (better-auth: NOT NULL)",
     "vde_users.email_verified DEFAULT false (better-auth: no default)",
@@ -142,10 +144,10 @@ async def test_differences_from_better_auths_own_schema_are_the_documented_ones(
     assert schema_differences(ours, theirs) == DIFFERENCES
 
 
-def test_readme_lists_every_difference() -> None:
-    readme = README.read_text(encoding="utf-8")
-    missing = [line for line in sorted(DIFFERENCES) if f"`{line}`" not in readme]
-    assert not missing, f"README.md does not list: {missing}"
+def test_the_better_auth_page_lists_every_difference() -> None:
+    page = BETTER_AUTH_PAGE.read_text(encoding="utf-8")
+    missing = [line for line in sorted(DIFFERENCES) if f"`{line}`" not in page]
+    assert not missing, f"docs/better-auth.md does not list: {missing}"
 
 
 async def test_better_auths_migrate_would_add_nothing_to_vde(
@@ -210,14 +212,14 @@ async def test_unique_on_value_breaks_the_second_password_reset(
     assert await vde_conn.fetchval("SELECT count(*) FROM vde_verification_tokens") == 1
 
 
-def test_readme_shows_the_shipped_mapping_as_it_is() -> None:
-    readme = README.read_text(encoding="utf-8")
+def test_the_better_auth_page_shows_the_shipped_mapping_as_it_is() -> None:
+    page = BETTER_AUTH_PAGE.read_text(encoding="utf-8")
     block = re.search(
         r"<!-- example:better-auth-config[^>]*-->\n```js\n(.*?)```\n"
         r"<!-- /example:better-auth-config -->",
-        readme,
+        page,
         re.DOTALL,
     )
-    assert block is not None, "README.md has lost its better-auth-config markers"
-    shipped = (README.parent / "interop" / "better-auth" / "vde-schema.mjs").read_text()
-    assert block[1] == shipped, "README.md's copy of vde-schema.mjs is stale"
+    assert block is not None, "docs/better-auth.md lost its better-auth-config markers"
+    shipped = (ROOT / "interop" / "better-auth" / "vde-schema.mjs").read_text()
+    assert block[1] == shipped, "docs/better-auth.md's copy of vde-schema.mjs is stale"

@@ -1,4 +1,5 @@
-"""The ER diagram (vde/ops/diagram.py, `piccolo vde diagram`) and the README's copy."""
+"""The ER diagram (vde/ops/diagram.py, `piccolo vde diagram`) and docs/schema.md's
+copy."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ import pytest
 from vde.ops.commands.diagram import diagram
 from vde.ops.diagram import mermaid, readme_diagram, replace_block
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "schema.md"
 
 
-def test_readme_diagram_is_current() -> None:
-    shown = readme_diagram(README.read_text(encoding="utf-8"))
-    assert shown is not None, "README.md has lost its diagram markers"
+def test_the_schema_documents_diagram_is_current() -> None:
+    shown = readme_diagram(SCHEMA.read_text(encoding="utf-8"))
+    assert shown is not None, "docs/schema.md has lost its diagram markers"
     assert shown == mermaid(), (
-        "README.md's diagram is stale: run `piccolo vde diagram --readme=README.md`"
+        "docs/schema.md's diagram is stale: "
+        "run `piccolo vde diagram --readme=docs/schema.md`"
     )
 
 
@@ -43,15 +45,15 @@ def test_diagram_relations_carry_cardinality_and_relation_name() -> None:
     assert sum("--" in line for line in lines) == 8
 
 
-def test_diagram_command_writes_output_file_and_readme(tmp_path: Path) -> None:
+def test_diagram_command_writes_output_file_and_document(tmp_path: Path) -> None:
     output = tmp_path / "tables.mmd"
-    readme = tmp_path / "README.md"
-    readme.write_text(replace_block(README.read_text(encoding="utf-8"), "old\n"))
-    diagram(output=str(output), readme=str(readme))
+    document = tmp_path / "schema.md"
+    document.write_text(replace_block(SCHEMA.read_text(encoding="utf-8"), "old\n"))
+    diagram(output=str(output), readme=str(document))
     assert output.read_text(encoding="utf-8") == mermaid()
-    assert readme_diagram(readme.read_text(encoding="utf-8")) == mermaid()
+    assert readme_diagram(document.read_text(encoding="utf-8")) == mermaid()
 
 
 def test_replace_block_without_markers_says_what_to_add() -> None:
     with pytest.raises(ValueError, match="no diagram markers"):
-        replace_block("# a README\n", mermaid())
+        replace_block("# a document\n", mermaid())

@@ -1,7 +1,7 @@
 """``vde.testing``'s guard: a test without ``vde_db`` cannot reach the database,
 and no password shows in test output, ``pytest -l`` locals included.
 
-The downstream run uses the README's conftest and piccolo_conf in a subprocess,
+The downstream run uses docs/testing.md's conftest and piccolo_conf in a subprocess,
 with ``DATABASE_URL`` naming this test's (migrated, empty) database and carrying a
 password (the test servers accept any: trust on TCP, peer on the embedded socket).
 """

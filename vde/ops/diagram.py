@@ -1,8 +1,8 @@
 """A Mermaid ``erDiagram`` of vde's tables, drawn from the table classes.
 
 Drawn from the classes rather than a live database so that it needs no server
-and shows the names repositories use (relation names label the lines). The
-README carries a copy between two markers; a test keeps it current.
+and shows the names repositories use (relation names label the lines).
+docs/schema.md carries a copy between two markers; a test keeps it current.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from piccolo.table import Table
 
 from vde.registry import vde_tables
 
-#: The README's copy of the diagram sits between these two lines.
-BEGIN_MARKER = "<!-- diagram: begin (piccolo vde diagram --readme=README.md) -->"
+#: A document's copy of the diagram sits between these two lines.
+BEGIN_MARKER = "<!-- diagram: begin (piccolo vde diagram --readme=docs/schema.md) -->"
 END_MARKER = "<!-- diagram: end -->"
 
 
@@ -89,24 +89,24 @@ def mermaid(tables: Sequence[type[Table]] | None = None) -> str:
 
 
 def readme_block(diagram: str) -> str:
-    """The README's section body: markers around a fenced ``mermaid`` block."""
+    """A document's diagram block: markers around a fenced ``mermaid`` block."""
     return f"{BEGIN_MARKER}\n```mermaid\n{diagram}```\n{END_MARKER}"
 
 
 def replace_block(text: str, diagram: str) -> str:
-    """``text`` (a README) with the diagram between the markers replaced."""
+    """``text`` (a document) with the diagram between the markers replaced."""
     start = text.find(BEGIN_MARKER)
     end = text.find(END_MARKER)
     if start < 0 or end < start:
         raise ValueError(
-            f"the README has no diagram markers: add the lines\n{BEGIN_MARKER}\n"
+            f"the document has no diagram markers: add the lines\n{BEGIN_MARKER}\n"
             f"{END_MARKER}\nwhere the diagram belongs"
         )
     return text[:start] + readme_block(diagram) + text[end + len(END_MARKER) :]
 
 
 def readme_diagram(text: str) -> str | None:
-    """The diagram currently in a README's block, or None without markers."""
+    """The diagram currently in a document's block, or None without markers."""
     start = text.find(BEGIN_MARKER)
     end = text.find(END_MARKER)
     if start < 0 or end < start:

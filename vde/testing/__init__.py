@@ -13,8 +13,8 @@ empty database, for tests of migrations). The fixtures are
 pytest-asyncio ones (``pip install 'vde[testing]'``), on the session's event
 loop. Outside ``vde_db`` Piccolo's tables refuse every query
 (``vde.testing.guard``), and the URLs it hands out hide their password when
-printed. README.md ("Testing your repository with vde") gives the pytest
-settings and a downstream project, and ``tests/test_readme_examples.py`` runs it.
+printed. docs/testing.md gives the pytest settings and a downstream project,
+and ``tests/test_readme_examples.py`` runs it.
 """
 
 try:

@@ -21,7 +21,7 @@ from vde.testing.scratch import (
     server_url,
 )
 
-#: Each test's engine runs on a pool, as repositories are told to (BENCHMARKS.md):
+#: Each test's engine runs on a pool, as repositories are told to (docs/benchmarks.md):
 #: tests then see pooled connections' behaviour (statement caches, generic plans,
 #: RESET ALL between queries). Small, because many tests share one server.
 POOL_SIZE = {"min_size": 1, "max_size": 4}

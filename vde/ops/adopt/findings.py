@@ -5,8 +5,8 @@ Three kinds of finding:
 - *repairs*: lossless, always applied (timestamps read as UTC, better-auth 1.3's
   NULL meanings in ``apikey``, upper-case item types, composition containers);
 - *decided*: rows the original app could leave but vde refuses, each with the
-  documented decision that ``--repair`` makes (README, "Coming from the original
-  app"): tiles with a step outside 0-6 or a trailing comma move to the lowest
+  documented decision that ``--repair`` makes (docs/adopt.md, "Decisions"):
+  tiles with a step outside 0-6 or a trailing comma move to the lowest
   free direction under the same parent; a tile whose parent is in another map
   or at another path gets the tile at its coordinates' parent; versions 0 or
   duplicated are renumbered 1..n in their order; a duplicate sign-in identity

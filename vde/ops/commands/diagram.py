@@ -11,8 +11,8 @@ def diagram(output: str = "", readme: str = "") -> None:
     """Print a Mermaid ``erDiagram`` of vde's tables, or write it to files.
 
     :param output: write the diagram to this file instead of printing it.
-    :param readme: refresh the diagram between the markers of this README
-        (e.g. ``--readme=README.md`` after changing a table).
+    :param readme: refresh the diagram between the markers of this document
+        (``--readme=docs/schema.md`` after changing a table).
     """
     text = mermaid()
     if readme:
