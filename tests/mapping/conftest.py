@@ -6,11 +6,15 @@ is its parent's plus one step, in the parent's map).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
+from vde.ops.commands.app_role import app_role
+from vde.testing import ScratchDatabase
 
 Row = dict[str, Any]
 AddTile = Callable[..., Awaitable[Row]]
@@ -55,6 +59,38 @@ def add_tile(insert: Any, home: Home) -> AddTile:
         return await insert("vde_map_items", **values)
 
     return add
+
+
+@pytest.fixture
+async def race_map(home: Home, add_tile: AddTile) -> dict[str, Row]:
+    """Map (1, 0): the root, X at '1' with child '1,2', Y at '2' with child '2,5'
+    (``tests/mapping/races.py``)."""
+    x = await add_tile(home.root, 1)
+    y = await add_tile(home.root, 2)
+    await add_tile(x, 2)
+    await add_tile(y, 5)
+    return {"root": home.root, "x": x, "y": y, "item": home.item}
+
+
+@pytest.fixture
+async def dml_role(vde_db: ScratchDatabase) -> AsyncIterator[str]:
+    """The application's role as ``piccolo vde app_role`` makes it (DML only),
+    under a unique name; dropped afterwards (roles are cluster-wide). Both test
+    servers trust local connections: ``asyncpg.connect(url, user=dml_role)``."""
+    name = f"vde_test_dml_{secrets.token_hex(4)}"
+    try:
+        await app_role(name=name)
+        yield name
+    finally:
+        connection = await vde_db.connect()
+        try:
+            if await connection.fetchval(
+                "SELECT true FROM pg_roles WHERE rolname = $1", name
+            ):
+                await connection.execute(f'DROP OWNED BY "{name}"')
+                await connection.execute(f'DROP ROLE "{name}"')
+        finally:
+            await connection.close()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 from asyncpg.exceptions import CheckViolationError, UniqueViolationError
 
+from tests.mapping.races import wait_until_blocked
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.invariants import tree_violations
 from vde.mapping.moves import move_subtree
@@ -202,6 +203,30 @@ async def test_seed_level_by_level_copy_is_accepted(
     assert await tree_violations(vde_conn) == []
 
 
+@pytest.mark.parametrize(
+    ("child_path", "rule"), [("6,1", None), ("5,1", "vde_map_items_tree_path")]
+)
+async def test_child_of_a_tile_inserted_by_the_same_statement_is_checked(
+    branch: dict[str, Row], rejects: Any, vde_conn: asyncpg.Connection,
+    child_path: str, rule: str | None,
+) -> None:
+    """The parent is one of the statement's own rows (as in one COPY of a map)."""
+    sql = (
+        "INSERT INTO vde_map_items (id, coord_user_id, path, item_type, parent_id, "
+        "ref_item_id) SELECT v.id, 1, v.path, 'base', v.parent_id, r.ref_item_id "
+        "FROM (VALUES (1000, '6', $1::int), (1001, $2, 1000)) "
+        "AS v (id, path, parent_id), vde_map_items r WHERE r.id = $1"
+    )
+    if rule is not None:
+        await rejects(sql, branch["root"]["id"], child_path,
+                      error=CheckViolationError, constraint=rule, tables=TILES)
+        return
+    assert await vde_conn.execute(sql, branch["root"]["id"], child_path) == (
+        "INSERT 0 2"
+    )
+    assert await tree_violations(vde_conn) == []
+
+
 async def test_content_updates_of_every_tile_are_accepted(
     branch: dict[str, Row], vde_conn: asyncpg.Connection
 ) -> None:
@@ -282,18 +307,3 @@ async def test_one_tile_per_coordinate_under_concurrent_writers(
     assert await vde_conn.fetchval(
         "SELECT count(*) FROM vde_map_items WHERE path = '3'"
     ) == 1
-
-
-async def wait_until_blocked(
-    observer: asyncpg.Connection, waiting: asyncpg.Connection
-) -> None:
-    """Return once ``waiting``'s backend waits for a lock (never sleep-and-hope)."""
-    pid = waiting.get_server_pid()
-    for _ in range(500):
-        if await observer.fetchval(
-            "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1",
-            pid,
-        ):
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"backend {pid} never waited for a lock")

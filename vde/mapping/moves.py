@@ -15,7 +15,8 @@ transaction of its own), so a refused helper writes nothing. Tiles are named by
 coordinates, a ``Tile`` or an id (``vde.mapping.places``). Every statement
 filters by the map owner (``coord_user_id = $n``): first the subtree is locked
 FOR UPDATE through its path range (in id order, as the tree trigger locks),
-then the new parent FOR SHARE by its coordinates, then one UPDATE. A
+then the new parent FOR NO KEY UPDATE by its coordinates (the lock the tree
+check's write of a new parent takes), then one UPDATE. A
 concurrent insert below a moving tile waits for the move and is then checked
 against the new paths. The statements are the same for 1 tile or 20,000.
 """

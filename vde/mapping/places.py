@@ -68,10 +68,12 @@ LOCK_SUBTREE_SQL = {
     "SHARE": _LOCK_SUBTREE.format("SHARE"),
 }
 
-#: The tile at a position, locked FOR SHARE so it stays there (a new parent).
+#: The tile at a position, locked so it stays there (a new parent). The tree
+#: check writes a new parent's row; taking that lock (FOR NO KEY UPDATE) here
+#: keeps two moves under one parent from deadlocking on the upgrade.
 PARENT_SQL = """
 SELECT id FROM vde_map_items
-WHERE coord_user_id = $1 AND coord_group_id = $2 AND path = $3 FOR SHARE
+WHERE coord_user_id = $1 AND coord_group_id = $2 AND path = $3 FOR NO KEY UPDATE
 """
 
 
@@ -208,7 +210,7 @@ async def place_of(
 
 
 async def parent_for(conn: asyncpg.Connection, place: MapCoordinates) -> int:
-    """The id of the tile that will be ``place``'s parent, locked FOR SHARE."""
+    """The id of the tile that will be ``place``'s parent, locked (PARENT_SQL)."""
     parent = place.parent
     if parent is None:
         raise InvalidMoveError(f"{place} is a map root position; roots stay put")

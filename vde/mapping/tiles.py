@@ -2,9 +2,13 @@
 
 A tile and its content are written together (a base item and the tile that
 shows it, in one statement with data-modifying CTEs), and a new tile's parent
-is found from its coordinates, locked FOR SHARE in the same statement so it
-cannot move away before the tile is in. ``item_type`` follows from the place:
-'user' for a map's root, 'base' for every other tile.
+is found from its coordinates, locked FOR NO KEY UPDATE in the same
+statement so it cannot move away before the tile is in. That is the lock the
+tree check's write of the parent takes (a new child writes its parent's row,
+see ``docs/schema.md``): taken at once, two adders under one parent queue
+instead of both holding a weaker lock and deadlocking when each wants the
+stronger one. ``item_type`` follows from the place: 'user' for a map's root,
+'base' for every other tile.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ ADD_TILE_SQL = f"""
 WITH parent AS (
     SELECT id FROM vde_map_items
     WHERE coord_user_id = $1 AND coord_group_id = $2 AND path = $4
-    FOR SHARE
+    FOR NO KEY UPDATE
 ), item AS (
     {_NEW_CONTENT} SELECT $5, $6, $7, $8 FROM parent
     RETURNING id, title, content, preview, link
