@@ -1,7 +1,7 @@
 """Piccolo's configuration for working on vde itself.
 
 ``DB`` is the server in ``DATABASE_URL`` when set, otherwise an embedded
-PostgreSQL with its data in ``.pgdata/`` (see ``vde/database.py``).
+PostgreSQL with its data in ``.pgdata/`` (see ``vde/database/engine.py``).
 """
 
 from piccolo.conf.apps import AppRegistry

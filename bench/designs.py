@@ -355,13 +355,13 @@ async def run(url: str, facts: Facts, scale: float = 1.0,
 async def main(scale: float) -> int:
     from bench.databases import load, scratch_sides
     from bench.generate import generate
-    from vde.ops.scratch import server_url
+    from vde.database import database_url
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
     dataset = generate()
-    async with scratch_sides(server_url()) as sides:
+    async with scratch_sides(database_url()) as sides:
         await load(dataset, sides)
         results, plans = await run(sides[0].url, dataset.facts, scale, log)
     print(report(results, plans))

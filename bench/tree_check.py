@@ -28,13 +28,13 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from vde.ops.forwards import migrate
-from vde.ops.scratch import (
+from vde.database import database_url
+from vde.database.scratch import (
     create_database,
     drop_database,
     scratch_name,
-    server_url,
 )
+from vde.ops.forwards import migrate
 
 TILES = 20_000
 OWNER = 1
@@ -178,7 +178,7 @@ async def bench(
 
 
 async def main(rounds: int, empty_table: bool) -> None:
-    server = server_url()
+    server = database_url()
     name = scratch_name("bench_tree")
     url = await create_database(server, name)
     try:

@@ -16,7 +16,7 @@ from piccolo.apps.migrations.commands.new import AutoMigrationManager
 from piccolo.conf.apps import Finder
 
 from vde.ops.catalog import as_plain, read_catalog
-from vde.testing.scratch import (
+from vde.testing.databases import (
     server_url,
     with_database,
 )

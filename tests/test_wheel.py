@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 
 from vde.ops.catalog import read_catalog
-from vde.testing.scratch import (
+from vde.testing.databases import (
     server_url,
     with_database,
 )

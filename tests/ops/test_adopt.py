@@ -30,7 +30,12 @@ from vde.ops.adopt.layout import ORIGINALS_SCHEMA, TABLES
 from vde.ops.catalog import read_catalog
 from vde.ops.migration_lock import MIGRATION_LOCK_KEY, lock_key_parts
 from vde.testing import ScratchDatabase
-from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
+from vde.testing.databases import (
+    create_database,
+    drop_database,
+    scratch_name,
+    server_url,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

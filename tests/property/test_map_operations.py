@@ -58,7 +58,12 @@ from vde.mapping import (
     update_content,
 )
 from vde.mapping.invariants import tree_violations, version_gaps
-from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
+from vde.testing.databases import (
+    create_database,
+    drop_database,
+    scratch_name,
+    server_url,
+)
 
 T = TypeVar("T")
 CI = os.environ.get("HYPOTHESIS_PROFILE") == "ci"

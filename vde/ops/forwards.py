@@ -31,7 +31,7 @@ from piccolo.conf.apps import MigrationModule
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.utils.printing import print_heading
 
-from vde.ops.engine import use_engine
+from vde.database.engine_switch import use_engine
 from vde.ops.migration_lock import lock_migrations
 
 #: A migration: (app name, migration id).

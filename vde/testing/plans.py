@@ -19,8 +19,13 @@ from typing import Any
 
 import asyncpg
 
+from vde.testing.databases import (
+    create_database,
+    drop_database,
+    scratch_name,
+    server_url,
+)
 from vde.testing.guard import SecretUrl
-from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import asyncpg
 from piccolo.engine import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
+from vde.database.scratch import connect_kwargs
 from vde.ops.password_input import (
     read_password,
     refuse_command_line_password,
@@ -25,7 +26,6 @@ from vde.ops.role_rights import (
     verify_dml_only,
 )
 from vde.ops.scram import scram_sha256_verifier
-from vde.ops.scratch import connect_kwargs
 from vde.ops.utility_sql import run_formatted
 from vde.registry import vde_tables
 

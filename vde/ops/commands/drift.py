@@ -8,17 +8,17 @@ import asyncpg
 from piccolo.engine import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
-from vde.ops.catalog import read_catalog, read_functions
-from vde.ops.drift import Schema, differences
-from vde.ops.forwards import migrate_engine
-from vde.ops.privileges import read_privileges
-from vde.ops.scratch import (
+from vde.database.scratch import (
     connect_kwargs,
     create_database,
     drop_abandoned_databases,
     drop_database,
     scratch_name,
 )
+from vde.ops.catalog import read_catalog, read_functions
+from vde.ops.drift import Schema, differences
+from vde.ops.forwards import migrate_engine
+from vde.ops.privileges import read_privileges
 from vde.ops.table_settings import read_table_settings
 
 

@@ -15,14 +15,14 @@ from pathlib import Path
 from piccolo.engine import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
-from vde.ops.migration_sql import MigrationSqlError, collect, write
-from vde.ops.scratch import (
+from vde.database.scratch import (
     connect_kwargs,
     create_database,
     drop_abandoned_databases,
     drop_database,
     scratch_name,
 )
+from vde.ops.migration_sql import MigrationSqlError, collect, write
 
 
 async def lint(

@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 import asyncpg
 
-from vde.database import DATABASE_URL_VARIABLE, embedded_server
+from vde.database.processes import process_alive
 from vde.sql import quoted
 
 #: A server: a URL, or asyncpg ``connect`` keyword arguments.
@@ -38,18 +38,6 @@ def with_database(url: str, name: str) -> str:
     """``url`` pointing at database ``name`` (host, socket and options kept)."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + quote(name, safe="")))
-
-
-def server_url() -> str:
-    """An admin URL of vde's server: ``DATABASE_URL``'s, or the embedded one's.
-
-    Scratch databases are created next to the database it names; that database
-    itself is never written to.
-    """
-    url = os.environ.get(DATABASE_URL_VARIABLE)
-    if url:
-        return url
-    return str(embedded_server().get_uri("postgres"))
 
 
 def scratch_name(purpose: str) -> str:
@@ -130,19 +118,6 @@ def _hosts(server: Server) -> list[str]:
                 hosts += value.split(",")
     named = [host for host in hosts if host]
     return named or os.environ.get("PGHOST", "").split(",")
-
-
-def process_alive(pid: int) -> bool:
-    """A process with this pid runs here (anyone's; a pid may be reused)."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
 
 
 def owner_pid(name: str, purpose: str) -> int | None:
