@@ -7,14 +7,8 @@ PostgreSQL with its data in ``.pgdata/`` (see ``vde/database/engine.py``).
 from piccolo.conf.apps import AppRegistry
 
 from vde.database import make_engine
+from vde.registry import APP_MODULES
 
 DB = make_engine()
 
-APP_REGISTRY = AppRegistry(
-    apps=[
-        "vde.auth.piccolo_app",
-        "vde.mapping.piccolo_app",
-        "vde.llm.piccolo_app",
-        "vde.ops.piccolo_app",
-    ]
-)
+APP_REGISTRY = AppRegistry(apps=[*APP_MODULES, "vde.ops.piccolo_app"])
