@@ -40,7 +40,7 @@ from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.invariants import tree_violations, version_gaps
 from vde.mapping.moves import move_subtree, swap_tiles
 from vde.mapping.versions import append_version
-from vde.ops.forwards import migrate
+from vde.ops.forwards import migrate_database
 from vde.transactions import Tx, run_atomic
 
 #: Refusals a racing client may get: the rule it broke is named, nothing is
@@ -345,7 +345,7 @@ async def main(clients: int, seconds: float, moves: str) -> int:
     name = scratch_name("load")
     url = await create_database(server, name)
     try:
-        await migrate(url)
+        await migrate_database(url)
         tally, facts = await run(url, clients, seconds, moves)
     finally:
         await drop_database(server, name)

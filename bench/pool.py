@@ -29,7 +29,7 @@ from vde.database.scratch import (
     scratch_name,
 )
 from vde.mapping.tables import MapItem
-from vde.ops.forwards import migrate
+from vde.ops.forwards import migrate_database
 
 POINT_QUERY = "SELECT * FROM vde_map_items WHERE id = $1"
 
@@ -130,7 +130,7 @@ async def main(runs: int, tiles: int) -> None:
     name = scratch_name("bench_pool")
     url = await create_database(server, name)
     try:
-        await migrate(url)
+        await migrate_database(url)
         ids = await build_map(url, tiles)
         print_table(await measure(url, ids, runs), runs)
     finally:

@@ -34,7 +34,7 @@ from vde.database.scratch import (
     drop_database,
     scratch_name,
 )
-from vde.ops.forwards import migrate
+from vde.ops.forwards import migrate_database
 
 TILES = 20_000
 OWNER = 1
@@ -182,7 +182,7 @@ async def main(rounds: int, empty_table: bool) -> None:
     name = scratch_name("bench_tree")
     url = await create_database(server, name)
     try:
-        await migrate(url)
+        await migrate_database(url)
         conn = await asyncpg.connect(url)
         version = await conn.fetchval("SHOW server_version")
         await conn.close()

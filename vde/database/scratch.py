@@ -14,6 +14,8 @@ must be on this host (the embedded one, a Unix socket, localhost), since a pid
 means nothing on another machine. A database whose process is alive is never
 touched, and neither is one with a connection open or one this role may not
 drop (plain ``DROP DATABASE`` refuses both; the refusal is skipped, not raised).
+
+vde's own server is the one ``vde.database.database_url()`` names.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 import asyncpg
+from piccolo.engine.postgres import PostgresEngine
 
 from vde.database.processes import process_alive
 from vde.sql import quoted
@@ -82,6 +86,21 @@ async def drop_database(server: Server, name: str) -> None:
         await connection.execute(f"DROP DATABASE IF EXISTS {quoted(name)} WITH (FORCE)")
     finally:
         await connection.close()
+
+
+@asynccontextmanager
+async def scratch_database(
+    server: Server, purpose: str
+) -> AsyncIterator[PostgresEngine]:
+    """An engine on a new empty database for the block, dropped after it; the
+    ``vde_<purpose>_*`` databases of killed runs go first."""
+    await drop_abandoned_databases(server, purpose)
+    name = scratch_name(purpose)
+    await create_database(server, name)
+    try:
+        yield PostgresEngine(config=connect_kwargs(server, name))
+    finally:
+        await drop_database(server, name)
 
 
 #: Hosts that name this machine (an empty host: the default Unix socket).

@@ -149,13 +149,14 @@ async def apply_pending(
     return applied
 
 
-async def migrate(url: str) -> None:
+async def migrate_database(url: str) -> None:
     """Apply every app's migrations to the database at ``url``; quiet unless failing."""
     await migrate_engine(PostgresEngine(config={"dsn": url}))
 
 
 async def migrate_engine(engine: PostgresEngine) -> None:
-    """:func:`migrate` for an engine (a server given by connect arguments)."""
+    """:func:`migrate_database` for an engine (a server given by connect
+    arguments)."""
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
         try:

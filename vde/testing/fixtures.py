@@ -11,7 +11,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from vde.database import connection_pool
 from vde.database.engine_switch import use_engine
-from vde.ops.forwards import migrate
+from vde.ops.forwards import migrate_database
 from vde.testing.databases import (
     create_database,
     drop_abandoned_databases,
@@ -48,7 +48,7 @@ async def vde_template() -> AsyncIterator[str]:
     name = scratch_name("template")
     url = SecretUrl(await create_database(server, name))
     try:
-        await migrate(url)
+        await migrate_database(url)
         yield name
     finally:
         await drop_database(server, name)
