@@ -21,7 +21,7 @@ from vde.testing.databases import (
     with_database,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 VDE_APPS = ["auth", "mapping", "llm"]
 
 
