@@ -19,8 +19,8 @@ import asyncpg
 from bench import seed_schema
 from bench.generate import COLUMNS, LOAD_ORDER, Dataset, Row
 from bench.progress import Progress
+from vde.database.forwards import migrate_database
 from vde.database.scratch import create_database, drop_database, scratch_name
-from vde.ops.forwards import migrate_database
 
 #: Rows per COPY: small enough for a lively progress bar, big enough to be cheap.
 CHUNK = 25_000

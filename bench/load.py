@@ -33,6 +33,7 @@ import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
 from vde.database import connection_pool, database_url, use_engine
+from vde.database.forwards import migrate_database
 from vde.database.scratch import create_database, drop_database, scratch_name
 from vde.errors import TreeError
 from vde.mapping import queries
@@ -40,7 +41,6 @@ from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.invariants import tree_violations, version_gaps
 from vde.mapping.moves import move_subtree, swap_tiles
 from vde.mapping.versions import append_version
-from vde.ops.forwards import migrate_database
 from vde.transactions import Tx, run_atomic
 
 #: Refusals a racing client may get: the rule it broke is named, nothing is

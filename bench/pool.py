@@ -23,13 +23,13 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from vde.database import connection_pool, database_url, make_engine, use_engine
+from vde.database.forwards import migrate_database
 from vde.database.scratch import (
     create_database,
     drop_database,
     scratch_name,
 )
 from vde.mapping.tables import MapItem
-from vde.ops.forwards import migrate_database
 
 POINT_QUERY = "SELECT * FROM vde_map_items WHERE id = $1"
 

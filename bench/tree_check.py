@@ -29,12 +29,12 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from vde.database import database_url
+from vde.database.forwards import migrate_database
 from vde.database.scratch import (
     create_database,
     drop_database,
     scratch_name,
 )
-from vde.ops.forwards import migrate_database
 
 TILES = 20_000
 OWNER = 1

@@ -4,7 +4,9 @@
 ``DATABASE_URL``, else the embedded one (``engine``, ``embedded/``);
 ``connection_pool()`` runs a block's queries on reused connections (``pool``);
 ``use_engine()`` points Piccolo at another database for a while
-(``engine_switch``); ``scratch`` makes and drops throw-away databases.
+(``engine_switch``); ``scratch`` makes and drops throw-away databases;
+``forwards`` migrates one, each migration recorded in its own transaction under
+``migration_lock``.
 """
 
 from vde.database.engine import (

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
+from vde.database.forwards import migrate_engine
 from vde.database.scratch import scratch_database
 from vde.ops.catalog import read_catalog, read_functions
 from vde.ops.drift import Schema, differences
-from vde.ops.forwards import migrate_engine
 from vde.ops.privileges import read_privileges
 from vde.ops.table_settings import read_table_settings
 

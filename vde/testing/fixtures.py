@@ -11,7 +11,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from vde.database import connection_pool
 from vde.database.engine_switch import use_engine
-from vde.ops.forwards import migrate_database
+from vde.database.forwards import migrate_database
 from vde.testing.databases import (
     create_database,
     drop_abandoned_databases,

@@ -16,11 +16,11 @@ import io
 import asyncpg
 from piccolo.apps.migrations.tables import Migration
 
+from vde.database.forwards import apply_all_in_current_transaction
 from vde.ops.adopt import trust
 from vde.ops.adopt.conversions import FIXES, expressions, source_from
 from vde.ops.adopt.findings import CONTAINER_TITLE, Plan
 from vde.ops.adopt.layout import ORIGINALS_SCHEMA, TABLES, Layout
-from vde.ops.forwards import apply_all_in_current_transaction
 from vde.registry import APP_NAMES
 from vde.sql import quoted
 

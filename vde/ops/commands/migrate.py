@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
+from vde.database.forwards import apply_pending
+from vde.database.migration_lock import MigrationLockTimeout, check_timeout
 from vde.ops.cli import engine_or_exit
-from vde.ops.forwards import apply_pending
-from vde.ops.migration_lock import MigrationLockTimeout, check_timeout
 
 
 def _announce_wait() -> None:
