@@ -24,7 +24,7 @@ from bench import compare, designs, operations, report
 from bench.databases import load, scratch_sides
 from bench.generate import generate
 from bench.workload import OPERATIONS
-from vde.ops.scratch import server_url
+from vde.database import database_url
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -39,7 +39,7 @@ async def main(scale: float, only: set[str] | None, other_designs: bool) -> int:
     _log(f"generated {dataset.row_count():,} rows "
          f"({len(dataset.rows['map_items']):,} tiles) "
          f"in {time.perf_counter() - started:.0f}s")
-    server = server_url()
+    server = database_url()
     async with scratch_sides(server) as sides:
         load_seconds = await load(dataset, sides)
         _log(f"loaded both databases in {load_seconds:.0f}s")

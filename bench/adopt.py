@@ -22,7 +22,8 @@ from pathlib import Path
 import asyncpg
 
 from bench import seed_schema
-from vde.ops.scratch import create_database, drop_database, scratch_name, server_url
+from vde.database import database_url
+from vde.database.scratch import create_database, drop_database, scratch_name
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -98,7 +99,7 @@ def timed(url: str, *args: str) -> float:
 
 
 async def main(maps: int) -> None:
-    server = server_url()
+    server = database_url()
     name = scratch_name("bench_adopt")
     url = await create_database(server, name)
     try:

@@ -29,6 +29,7 @@ from bench.workload import (
     Operation,
     bulk_csv,
 )
+from vde.testing.plans import literal_of, seq_scanned
 
 #: A Seq Scan on a table above this many rows fails the "index-served" goal.
 LARGE_TABLE = 10_000
@@ -99,28 +100,6 @@ async def _run_once(conn: asyncpg.Connection, side: Side, op: Operation,
         await transaction.rollback()
 
 
-def _literal(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return {True: "true", False: "false", None: "NULL"}[value]
-    if isinstance(value, int):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _seq_scans(plan: Any, large: set[str]) -> set[str]:
-    """Large tables read by a Seq Scan anywhere in an EXPLAIN (FORMAT JSON) tree."""
-    found: set[str] = set()
-    if isinstance(plan, dict):
-        if plan.get("Node Type") == "Seq Scan" and plan.get("Relation Name") in large:
-            found.add(plan["Relation Name"])
-        for value in plan.values():
-            found |= _seq_scans(value, large)
-    elif isinstance(plan, list):
-        for value in plan:
-            found |= _seq_scans(value, large)
-    return found
-
-
 async def _plans(conn: asyncpg.Connection, side: Side, op: Operation, case: Case,
                  large: set[str]) -> dict[str, set[str]]:
     """Seq Scans in the custom and in the generic plan of the statement.
@@ -132,7 +111,7 @@ async def _plans(conn: asyncpg.Connection, side: Side, op: Operation, case: Case
     if op.kind == "bulk":
         return {}
     await conn.execute(f"PREPARE bench_plan AS {_sql(side, op)}")
-    literals = ", ".join(map(_literal, op.args(side.name, case)))
+    literals = ", ".join(map(literal_of, op.args(side.name, case)))
     execute = f"EXECUTE bench_plan({literals})"
     found = {}
     try:
@@ -140,7 +119,7 @@ async def _plans(conn: asyncpg.Connection, side: Side, op: Operation, case: Case
                             ("generic plan", "force_generic_plan")):
             await conn.execute(f"SET plan_cache_mode = {mode}")
             plan = json.loads(await conn.fetchval(f"EXPLAIN (FORMAT JSON) {execute}"))
-            found[label] = _seq_scans(plan, large)
+            found[label] = seq_scanned(plan[0]["Plan"]) & large
     finally:
         await conn.execute("RESET plan_cache_mode")
         await conn.execute("DEALLOCATE bench_plan")

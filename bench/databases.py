@@ -19,8 +19,8 @@ import asyncpg
 from bench import seed_schema
 from bench.generate import COLUMNS, LOAD_ORDER, Dataset, Row
 from bench.progress import Progress
-from vde.ops.forwards import migrate
-from vde.ops.scratch import create_database, drop_database, scratch_name
+from vde.database.forwards import migrate_database
+from vde.database.scratch import create_database, drop_database, scratch_name
 
 #: Rows per COPY: small enough for a lively progress bar, big enough to be cheap.
 CHUNK = 25_000
@@ -44,7 +44,7 @@ async def scratch_sides(server: str) -> AsyncIterator[tuple[Side, Side]]:
     names = {side: scratch_name(f"bench_{side}") for side in ("vde", "seed")}
     try:
         vde_url = await create_database(server, names["vde"])
-        await migrate(vde_url)
+        await migrate_database(vde_url)
         seed_url = await create_database(server, names["seed"])
         schema = seed_schema.load()
         conn = await asyncpg.connect(seed_url)

@@ -27,13 +27,13 @@ from typing import Any
 import asyncpg
 
 from bench import designs_sql as sql
-from bench.compare import LARGE_TABLE, _seq_scans
-from bench.compare import _literal as _scalar
+from bench.compare import LARGE_TABLE
 from bench.designs_report import DESIGNS, report
 from bench.generate import BIG_MAP_OWNER, SEED, Facts
 from bench.workload import BULK_COLUMNS, BULK_TILES, NEW_ID_OFFSET, bulk_csv
 from vde.mapping import queries
 from vde.mapping.coordinates import MapCoordinates
+from vde.testing.plans import literal_of, nodes, seq_scanned
 
 Case = dict[str, Any]
 #: A design's way to run an operation: statements, each with its arguments.
@@ -237,7 +237,7 @@ async def _plan_scans(conn: asyncpg.Connection, op: Op, design: str, case: Case,
                 await conn.execute(f"SET plan_cache_mode = {mode}")
                 plan = await conn.fetchval(
                     f"EXPLAIN (FORMAT JSON) EXECUTE {name}({values})")
-                found |= _seq_scans(json.loads(plan), large)
+                found |= seq_scanned(json.loads(plan)[0]["Plan"]) & large
         finally:
             await conn.execute("RESET plan_cache_mode")
             await conn.execute(f"DEALLOCATE {name}")
@@ -257,9 +257,9 @@ async def page_plans(conn: asyncpg.Connection, facts: Facts) -> dict[str, str]:
                 "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "
                 f"EXECUTE page_plan({values})")
             plan = json.loads(text)[0]
-            scans = [n for n in _nodes(plan["Plan"]) if n.get("Index Name")
+            scans = [n for n in nodes(plan["Plan"]) if n.get("Index Name")
                      == "vde_map_items_depth_order"]
-            sorts = [n for n in _nodes(plan["Plan"]) if "Sort" in n["Node Type"]]
+            sorts = [n for n in nodes(plan["Plan"]) if "Sort" in n["Node Type"]]
             scan = scans[0]
             sorted_rows = ", ".join(f"{n['Actual Rows']:.0f}" for n in sorts)
             lines[mode] = (
@@ -279,15 +279,8 @@ async def page_plans(conn: asyncpg.Connection, facts: Facts) -> dict[str, str]:
 
 def _literal(value: Any) -> str:
     if isinstance(value, list):
-        return "ARRAY[" + ", ".join(map(_scalar, value)) + "]::varchar[]"
-    return _scalar(value)
-
-
-def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    found = [plan]
-    for child in plan.get("Plans", []):
-        found += _nodes(child)
-    return found
+        return "ARRAY[" + ", ".join(map(literal_of, value)) + "]::varchar[]"
+    return literal_of(value)
 
 
 async def build(url: str, log: Callable[[str], None]) -> None:
@@ -355,13 +348,13 @@ async def run(url: str, facts: Facts, scale: float = 1.0,
 async def main(scale: float) -> int:
     from bench.databases import load, scratch_sides
     from bench.generate import generate
-    from vde.ops.scratch import server_url
+    from vde.database import database_url
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
     dataset = generate()
-    async with scratch_sides(server_url()) as sides:
+    async with scratch_sides(database_url()) as sides:
         await load(dataset, sides)
         results, plans = await run(sides[0].url, dataset.facts, scale, log)
     print(report(results, plans))

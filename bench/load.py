@@ -32,16 +32,15 @@ from dataclasses import dataclass, field
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
-from vde.database import connection_pool
+from vde.database import connection_pool, database_url, use_engine
+from vde.database.forwards import migrate_database
+from vde.database.scratch import create_database, drop_database, scratch_name
 from vde.errors import TreeError
 from vde.mapping import queries
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.invariants import tree_violations, version_gaps
 from vde.mapping.moves import move_subtree, swap_tiles
 from vde.mapping.versions import append_version
-from vde.ops.engine import use_engine
-from vde.ops.forwards import migrate
-from vde.ops.scratch import create_database, drop_database, scratch_name, server_url
 from vde.transactions import Tx, run_atomic
 
 #: Refusals a racing client may get: the rule it broke is named, nothing is
@@ -342,11 +341,11 @@ def report(
 
 
 async def main(clients: int, seconds: float, moves: str) -> int:
-    server = server_url()
+    server = database_url()
     name = scratch_name("load")
     url = await create_database(server, name)
     try:
-        await migrate(url)
+        await migrate_database(url)
         tally, facts = await run(url, clients, seconds, moves)
     finally:
         await drop_database(server, name)

@@ -23,9 +23,10 @@ from pathlib import Path
 import asyncpg
 
 from bench.tree_check import TILES, copy, realistic_map
+from vde.database import database_url
+from vde.database.forwards import migrate_database
+from vde.database.scratch import create_database, drop_database, scratch_name
 from vde.mapping import MapCoordinates, add_tile, copy_subtree, move_subtree
-from vde.ops.forwards import migrate
-from vde.ops.scratch import create_database, drop_database, scratch_name, server_url
 
 MIGRATION = (
     Path(__file__).resolve().parents[1]
@@ -137,11 +138,11 @@ async def bench(url: str, rounds: int) -> dict[str, dict[str, float]]:
 
 
 async def main(rounds: int) -> None:
-    server = server_url()
+    server = database_url()
     name = scratch_name("bench_parent_write")
     url = await create_database(server, name)
     try:
-        await migrate(url)
+        await migrate_database(url)
         conn = await asyncpg.connect(url)
         version = await conn.fetchval("SHOW server_version")
         await conn.close()

@@ -22,16 +22,14 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from vde.database import connection_pool, make_engine
-from vde.mapping.tables import MapItem
-from vde.ops.engine import use_engine
-from vde.ops.forwards import migrate
-from vde.ops.scratch import (
+from vde.database import connection_pool, database_url, make_engine, use_engine
+from vde.database.forwards import migrate_database
+from vde.database.scratch import (
     create_database,
     drop_database,
     scratch_name,
-    server_url,
 )
+from vde.mapping.tables import MapItem
 
 POINT_QUERY = "SELECT * FROM vde_map_items WHERE id = $1"
 
@@ -128,11 +126,11 @@ def print_table(results: dict[str, float], runs: int) -> None:
 
 
 async def main(runs: int, tiles: int) -> None:
-    server = server_url()
+    server = database_url()
     name = scratch_name("bench_pool")
     url = await create_database(server, name)
     try:
-        await migrate(url)
+        await migrate_database(url)
         ids = await build_map(url, tiles)
         print_table(await measure(url, ids, runs), runs)
     finally:

@@ -28,12 +28,12 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from vde.ops.forwards import migrate
-from vde.ops.scratch import (
+from vde.database import database_url
+from vde.database.forwards import migrate_database
+from vde.database.scratch import (
     create_database,
     drop_database,
     scratch_name,
-    server_url,
 )
 
 TILES = 20_000
@@ -178,11 +178,11 @@ async def bench(
 
 
 async def main(rounds: int, empty_table: bool) -> None:
-    server = server_url()
+    server = database_url()
     name = scratch_name("bench_tree")
     url = await create_database(server, name)
     try:
-        await migrate(url)
+        await migrate_database(url)
         conn = await asyncpg.connect(url)
         version = await conn.fetchval("SHOW server_version")
         await conn.close()

@@ -19,7 +19,16 @@ HELPERS = sorted(
     path
     for folder in ("auth", "mapping", "llm")
     for path in (VDE / folder).glob("*.py")
-) + [VDE / name for name in ("transactions.py", "database.py", "sql.py")]
+) + [
+    VDE / name
+    for name in (
+        "transactions.py",
+        "registry.py",
+        "database/engine.py",
+        "database/pool.py",
+        "sql.py",
+    )
+]
 
 
 def raised_classes(path: Path) -> set[str]:

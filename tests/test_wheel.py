@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 
 from vde.ops.catalog import read_catalog
-from vde.testing.scratch import (
+from vde.testing.databases import (
     server_url,
     with_database,
 )
@@ -37,15 +37,12 @@ import os
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.postgres import PostgresEngine
 
+from vde.ops import cli
+from vde.registry import APP_MODULES
+
 DB = PostgresEngine(config={"dsn": os.environ["DATABASE_URL"]})
-APP_REGISTRY = AppRegistry(
-    apps=[
-        "vde.auth.piccolo_app",
-        "vde.mapping.piccolo_app",
-        "vde.llm.piccolo_app",
-        "vde.ops.piccolo_app",
-    ]
-)
+APP_REGISTRY = AppRegistry(apps=[*APP_MODULES, "vde.ops.piccolo_app"])
+cli.install()  # `piccolo vde` lists its commands; read-only ones write nothing
 """
 
 

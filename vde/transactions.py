@@ -29,6 +29,7 @@ from asyncpg.pool import PoolConnectionProxy
 from piccolo.engine.postgres import PostgresEngine
 
 from vde.errors import EngineMismatchError, InvalidArgumentError, VdeError, echo
+from vde.registry import tables_engine
 
 __all__ = [
     "RETRYABLE",
@@ -42,7 +43,8 @@ __all__ = [
     "transaction_of",
 ]
 
-T = TypeVar("T")
+#: What the unit of work given to :func:`run_atomic` returns.
+Result = TypeVar("Result")
 
 #: The errors after which the same transaction may simply run again.
 RETRYABLE: tuple[type[Exception], ...] = (
@@ -66,35 +68,6 @@ class Tx:
 #: What vde's helpers accept as their unit of work: a :class:`Tx`, an asyncpg
 #: connection (pooled or not) or an asyncpg pool (one transaction of its own).
 Executor: TypeAlias = Tx | asyncpg.Connection | PoolConnectionProxy | asyncpg.Pool
-
-
-def tables_engine(engine: PostgresEngine | None = None) -> PostgresEngine:
-    """The engine vde's tables run on; ``engine`` must be that one when given.
-
-    A transaction on any other engine would not contain the tables' queries:
-    they would commit on their own while the block rolled back.
-    """
-    from vde.registry import vde_tables
-
-    used = {id(table._meta.db): table._meta.db for table in vde_tables()}
-    if len(used) != 1:
-        raise EngineMismatchError(
-            "vde's tables run on several engines; point them all at one "
-            "(piccolo_conf.DB) before opening a unit of work"
-        )
-    (theirs,) = used.values()
-    if not isinstance(theirs, PostgresEngine):
-        raise EngineMismatchError(
-            f"vde's tables run on {type(theirs).__name__}; a unit of work needs "
-            "a PostgresEngine as DB in piccolo_conf.py"
-        )
-    if engine is not None and engine is not theirs:
-        raise EngineMismatchError(
-            "this engine is not the one vde's tables use, so their queries would "
-            "run outside the transaction; pass the tables' engine "
-            "(piccolo_conf.DB, or Table._meta.db) or leave engine= out"
-        )
-    return theirs
 
 
 @asynccontextmanager
@@ -149,13 +122,13 @@ async def atomic(*, engine: PostgresEngine | None = None) -> AsyncIterator[Tx]:
 
 
 async def run_atomic(
-    work: Callable[[Tx], Awaitable[T]],
+    work: Callable[[Tx], Awaitable[Result]],
     *,
     attempts: int = 3,
     engine: PostgresEngine | None = None,
     base_delay: float = 0.005,
     on_retry: Callable[[Exception], None] | None = None,
-) -> T:
+) -> Result:
     """``await work(tx)`` in :func:`atomic`; run it again if chosen as a victim.
 
     ``work`` must do all its writes through the tables or ``tx`` and be safe to

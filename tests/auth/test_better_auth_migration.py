@@ -11,7 +11,7 @@ import datetime
 
 import asyncpg
 
-from tests.test_migrations import piccolo
+from tests.ops.test_migrations import piccolo
 
 BEFORE = "2026-11-26T17:26:32:771886"  # the auth tables as issue 2 made them
 LATER = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)

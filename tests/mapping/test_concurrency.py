@@ -23,7 +23,7 @@ import asyncpg
 import pytest
 from piccolo.engine.postgres import PostgresEngine
 
-from vde.database import connection_pool
+from vde.database import connection_pool, use_engine
 from vde.errors import TargetOccupiedError, TileNotFoundError
 from vde.mapping import (
     MapCoordinates,
@@ -34,7 +34,6 @@ from vde.mapping import (
     swap_tiles,
 )
 from vde.mapping.invariants import tree_violations
-from vde.ops.engine import use_engine
 from vde.transactions import Tx, run_atomic
 
 CLIENTS = 16

@@ -33,10 +33,9 @@ from tests.mapping.races import (
     operations,
     paths,
 )
-from vde.database import connection_pool
+from vde.database import connection_pool, use_engine
 from vde.errors import TileNotFoundError
 from vde.mapping import add_tile
-from vde.ops.engine import use_engine
 from vde.testing import ScratchDatabase
 from vde.transactions import Tx, run_atomic
 

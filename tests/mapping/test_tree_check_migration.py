@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 
 from vde.ops.catalog import read_catalog, read_functions
-from vde.testing.scratch import (
+from vde.testing.databases import (
     create_database,
     drop_database,
     scratch_name,

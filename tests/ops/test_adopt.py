@@ -23,14 +23,19 @@ import pytest
 
 from tests.ops import adopt_seed
 from tests.test_contract import contract_differences
+from vde.database.migration_lock import MIGRATION_LOCK_KEY, lock_key_parts
 from vde.mapping import copy_subtree, move_subtree
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.versions import append_version
 from vde.ops.adopt.layout import ORIGINALS_SCHEMA, TABLES
 from vde.ops.catalog import read_catalog
-from vde.ops.migration_lock import MIGRATION_LOCK_KEY, lock_key_parts
 from vde.testing import ScratchDatabase
-from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
+from vde.testing.databases import (
+    create_database,
+    drop_database,
+    scratch_name,
+    server_url,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

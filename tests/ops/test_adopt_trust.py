@@ -20,7 +20,12 @@ import pytest
 
 from tests.ops import adopt_seed
 from tests.ops.test_adopt import assert_every_row_arrived, piccolo
-from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
+from vde.testing.databases import (
+    create_database,
+    drop_database,
+    scratch_name,
+    server_url,
+)
 
 #: The owner's bait: each function below calls it. The owner's own calls
 #: (creating its index, checking its rows) are no attack and write nothing.

@@ -11,10 +11,15 @@ import pytest
 from piccolo.engine.postgres import PostgresEngine
 
 from tests.ops import adopt_seed
+from vde.database import use_engine
 from vde.ops.adopt import copy, run
 from vde.ops.adopt.layout import Layout
-from vde.ops.engine import use_engine
-from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
+from vde.testing.databases import (
+    create_database,
+    drop_database,
+    scratch_name,
+    server_url,
+)
 
 SABOTAGE = {
     "a value changed": (

@@ -88,3 +88,65 @@ def test_only_a_bare_piccolo_vde_is_routed_to_help(
 ) -> None:
     route_app_help("vde", argv)
     assert argv == routed
+
+
+IMPORT_THEN_INSTALL = """
+import sys
+
+from piccolo.apps.migrations.commands.check import CheckMigrationManager
+
+piccolos_count = CheckMigrationManager.havent_ran_count
+sys.argv = ["/venv/bin/piccolo", "vde"]
+
+from vde.ops import cli
+from vde.ops.commands.migrate import migrate
+from vde.ops.piccolo_app import APP_CONFIG
+
+assert sys.argv == ["/venv/bin/piccolo", "vde"], sys.argv
+assert CheckMigrationManager.havent_ran_count is piccolos_count
+assert "return" in migrate.__annotations__  # the command itself is untouched
+shown = {c.callable.__name__: c.callable for c in APP_CONFIG.get_commands()}
+assert "return" not in shown["migrate"].__annotations__
+
+cli.install()
+assert sys.argv == ["/venv/bin/piccolo", "vde", "help"], sys.argv
+assert CheckMigrationManager.havent_ran_count is not piccolos_count
+print("ok")
+"""
+
+
+def test_importing_the_app_changes_nothing_until_install() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_THEN_INSTALL],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout == "ok\n", done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["pytest", "vde"], ["/venv/bin/piccolo", "migrations", "forwards", "all"]],
+)
+def test_install_leaves_piccolos_count_outside_piccolo_vde(argv: list[str]) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from piccolo.apps.migrations.commands.check import CheckMigrationManager\n"
+            "count = CheckMigrationManager.havent_ran_count\n"
+            f"sys.argv = {argv!r}\n"
+            "from vde.ops import cli\n"
+            "cli.install()\n"
+            f"assert sys.argv == {argv!r}, sys.argv\n"
+            "assert CheckMigrationManager.havent_ran_count is count\n",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr

@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 
 from vde.testing import ScratchDatabase
-from vde.testing.scratch import drop_database, server_url
+from vde.testing.databases import drop_database, server_url
 
 REPO = Path(__file__).resolve().parents[2]
 

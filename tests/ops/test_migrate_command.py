@@ -19,11 +19,18 @@ import pytest
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.postgres import PostgresEngine
 
+from vde.database import use_engine
+from vde.database.forwards import (
+    apply_migration_in_current_transaction,
+    pending_migrations,
+)
+from vde.database.migration_lock import (
+    MIGRATION_LOCK_KEY,
+    lock_key_parts,
+    lock_migrations,
+)
 from vde.ops.catalog import as_plain, read_catalog
-from vde.ops.engine import use_engine
-from vde.ops.forwards import apply_migration_in_current_transaction, pending_migrations
-from vde.ops.migration_lock import MIGRATION_LOCK_KEY, lock_key_parts, lock_migrations
-from vde.testing.scratch import (
+from vde.testing.databases import (
     server_url,
     with_database,
 )

@@ -16,7 +16,12 @@ import pytest_asyncio
 from hypothesis import HealthCheck, settings
 
 from tests.property.harness import STATS, Seed, plant_seed
-from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
+from vde.testing.databases import (
+    create_database,
+    drop_database,
+    scratch_name,
+    server_url,
+)
 
 _COMMON = {
     "deadline": None,  # a database round trip has no fixed duration

@@ -58,9 +58,14 @@ from vde.mapping import (
     update_content,
 )
 from vde.mapping.invariants import tree_violations, version_gaps
-from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
+from vde.testing.databases import (
+    create_database,
+    drop_database,
+    scratch_name,
+    server_url,
+)
 
-T = TypeVar("T")
+Result = TypeVar("Result")
 CI = os.environ.get("HYPOTHESIS_PROFILE") == "ci"
 USERS = ("ada", "bob")
 Content = tuple[str, str, str | None, str | None]  # title, content, preview, link
@@ -142,7 +147,7 @@ class MapMachine(RuleBasedStateMachine):
         self.items: dict[int, Content] = {}
         self.versions: dict[int, list[tuple[Content, str | None]]] = {}
 
-    def run(self, work: Coroutine[Any, Any, T]) -> T:
+    def run(self, work: Coroutine[Any, Any, Result]) -> Result:
         return self.loop.run_until_complete(work)
 
     def teardown(self) -> None:

@@ -8,6 +8,7 @@ docs/schema.md carries a copy between two markers; a test keeps it current.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from piccolo.columns import Column, ForeignKey, Serial
@@ -103,6 +104,12 @@ def replace_block(text: str, diagram: str) -> str:
             f"{END_MARKER}\nwhere the diagram belongs"
         )
     return text[:start] + readme_block(diagram) + text[end + len(END_MARKER) :]
+
+
+def refresh_readme(path: Path, diagram: str) -> None:
+    """Replace the diagram between the markers of the README at ``path``."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(replace_block(text, diagram), encoding="utf-8")
 
 
 def readme_diagram(text: str) -> str | None:

@@ -25,7 +25,7 @@ from piccolo.apps.migrations.commands.base import BaseMigrationManager
 from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.engine.postgres import PostgresEngine
 
-from vde.ops.engine import use_engine
+from vde.database.engine_switch import use_engine
 
 # What ForwardsMigrationManager prints around each migration in preview mode.
 _PREVIEW_BLOCK = re.compile(

@@ -1,10 +1,14 @@
-"""The ``vde`` app: operations on vde's schema (no tables of its own)."""
+"""The ``vde`` app: operations on vde's schema (no tables of its own).
+
+Importing it changes nothing outside it; ``piccolo_conf.py`` calls
+``vde.ops.cli.install()`` for what must change in Piccolo's own CLI.
+"""
 
 import os
 
-from piccolo.conf.apps import AppConfig, Command
+from piccolo.conf.apps import AppConfig
 
-from .cli import finish
+from .cli import app_commands
 from .commands.adopt import adopt
 from .commands.app_role import app_role
 from .commands.diagram import diagram
@@ -21,17 +25,8 @@ APP_CONFIG = AppConfig(
     ),
     table_classes=[],
     migration_dependencies=[],
-    commands=[
-        Command(callable=adopt),
-        Command(callable=app_role),
-        Command(callable=diagram),
-        Command(callable=drift),
-        Command(callable=info),
-        Command(callable=lint),
-        Command(callable=migrate),
-    ],
+    # `piccolo vde help` lists them; no help page shows a `return` argument.
+    commands=app_commands(
+        "vde", [adopt, app_role, diagram, drift, info, lint, migrate]
+    ),
 )
-
-# `piccolo vde` and `piccolo vde --help` list the commands; no stray `return`;
-# Piccolo's CLI creates no `migration` table before a `piccolo vde` command.
-finish(APP_CONFIG)

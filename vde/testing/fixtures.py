@@ -10,16 +10,16 @@ import pytest_asyncio
 from piccolo.engine.postgres import PostgresEngine
 
 from vde.database import connection_pool
-from vde.ops.engine import use_engine
-from vde.ops.forwards import migrate
-from vde.testing.guard import SecretUrl
-from vde.testing.scratch import (
+from vde.database.engine_switch import use_engine
+from vde.database.forwards import migrate_database
+from vde.testing.databases import (
     create_database,
     drop_abandoned_databases,
     drop_database,
     scratch_name,
     server_url,
 )
+from vde.testing.guard import SecretUrl
 
 #: Each test's engine runs on a pool, as repositories are told to (docs/benchmarks.md):
 #: tests then see pooled connections' behaviour (statement caches, generic plans,
@@ -48,7 +48,7 @@ async def vde_template() -> AsyncIterator[str]:
     name = scratch_name("template")
     url = SecretUrl(await create_database(server, name))
     try:
-        await migrate(url)
+        await migrate_database(url)
         yield name
     finally:
         await drop_database(server, name)

@@ -19,7 +19,7 @@ import pytest
 from piccolo.conf.apps import Finder
 from piccolo.engine.postgres import PostgresEngine
 
-from vde.ops.engine import use_engine
+from vde.database.engine_switch import use_engine
 from vde.redaction import redacted
 
 REFUSAL = (

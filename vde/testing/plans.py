@@ -19,8 +19,14 @@ from typing import Any
 
 import asyncpg
 
+from vde.sql import literal, quoted
+from vde.testing.databases import (
+    create_database,
+    drop_database,
+    scratch_name,
+    server_url,
+)
 from vde.testing.guard import SecretUrl
-from vde.testing.scratch import create_database, drop_database, scratch_name, server_url
 
 
 @dataclass(frozen=True)
@@ -40,12 +46,14 @@ async def explain(
     mode = "force_generic_plan" if generic else "force_custom_plan"
     async with conn.transaction():
         await conn.execute(f"SET LOCAL plan_cache_mode = {mode}")
-        await conn.execute(f"PREPARE {name} AS {sql}")
+        await conn.execute(f"PREPARE {quoted(name)} AS {sql}")
         try:
-            values = f"({', '.join(map(_literal, args))})" if args else ""
-            text = await conn.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE {name}{values}")
+            values = f"({', '.join(map(literal_of, args))})" if args else ""
+            text = await conn.fetchval(
+                f"EXPLAIN (FORMAT JSON) EXECUTE {quoted(name)}{values}"
+            )
         finally:
-            await conn.execute(f"DEALLOCATE {name}")
+            await conn.execute(f"DEALLOCATE {quoted(name)}")
     plan: dict[str, Any] = json.loads(text)[0]["Plan"]
     return plan
 
@@ -103,7 +111,7 @@ async def loaded_database(
         await drop_database(server, name)
 
 
-def _literal(value: Any) -> str:
+def literal_of(value: Any) -> str:
     """``value`` as an SQL literal for ``EXECUTE`` (test values only)."""
     if value is None:
         return "NULL"
@@ -112,5 +120,5 @@ def _literal(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
+        return literal(value)
     raise TypeError(f"no SQL literal for {value!r}")

@@ -16,19 +16,16 @@ import io
 import asyncpg
 from piccolo.apps.migrations.tables import Migration
 
+from vde.database.forwards import apply_all_in_current_transaction
 from vde.ops.adopt import trust
 from vde.ops.adopt.conversions import FIXES, expressions, source_from
 from vde.ops.adopt.findings import CONTAINER_TITLE, Plan
 from vde.ops.adopt.layout import ORIGINALS_SCHEMA, TABLES, Layout
-from vde.ops.forwards import apply_all_in_current_transaction
+from vde.registry import APP_NAMES
 from vde.sql import quoted
 
 #: The temporary table of new composition containers.
 CONTAINERS = "adopt_containers"
-
-#: vde's apps whose migration records a failed earlier ``forwards all`` may
-#: have left beside the original tables.
-VDE_APPS = ("auth", "mapping", "llm")
 
 
 class AdoptError(RuntimeError):
@@ -82,7 +79,7 @@ async def drop_partial(connection: asyncpg.Connection, layout: Layout) -> None:
         await connection.execute(
             f"DELETE FROM {quoted(layout.schema, 'migration')} "
             "WHERE app_name = ANY($1::text[])",
-            list(VDE_APPS),
+            list(APP_NAMES),
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
+from vde.database.migration_lock import lock_migrations
 from vde.ops.adopt import copy, trust, verify
 from vde.ops.adopt.findings import Finding, Plan
 from vde.ops.adopt.layout import ORIGINALS_SCHEMA, Kind, Layout, count_rows, detect
@@ -22,7 +23,6 @@ from vde.ops.adopt.report import (
     trust_verdict,
     verdict,
 )
-from vde.ops.migration_lock import lock_migrations
 
 REMOVE_ORIGINALS = f"DROP SCHEMA {ORIGINALS_SCHEMA} CASCADE"
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from piccolo.engine import engine_finder
-from piccolo.engine.postgres import PostgresEngine
-
 from vde.ops.adopt import run
+from vde.ops.cli import engine_or_exit
 
 
 async def adopt(apply: bool = False, repair: bool = False, trust: str = "") -> None:
@@ -39,9 +37,7 @@ async def adopt(apply: bool = False, repair: bool = False, trust: str = "") -> N
     if not isinstance(trust, str):
         sys.exit("--trust needs role names: --trust=ROLE[,ROLE...]")
     trusting = [name.strip() for name in trust.split(",") if name.strip()]
-    engine = engine_finder()
-    if not isinstance(engine, PostgresEngine):
-        sys.exit("vde adopt needs a PostgresEngine as DB in piccolo_conf.py")
+    engine = engine_or_exit()
     if apply:
         status = await run.apply(engine, repair, trusting)
     else:

@@ -1,52 +1,12 @@
-"""``piccolo vde app_role``: the role an application connects as, DML rights only.
-
-An application that connects as the owner of the tables (or a superuser) can
-drop them after a bug or an injection; one that connects as this role can only
-read and write rows. Migrations keep running as the owner. The command never
-quietly takes rights away from an existing role, and it trusts no GRANT it ran:
-it checks the role's effective rights (inherited ones included) at the end.
-"""
+"""``piccolo vde app_role``: the role an application connects as, DML rights only."""
 
 from __future__ import annotations
 
 import sys
 
-import asyncpg
-from piccolo.engine import engine_finder
-from piccolo.engine.postgres import PostgresEngine
-
-from vde.ops.password_input import (
-    read_password,
-    refuse_command_line_password,
-)
-from vde.ops.role_rights import (
-    elevated_rights,
-    remove_elevated_rights,
-    verify_dml_only,
-)
-from vde.ops.scram import scram_sha256_verifier
-from vde.ops.scratch import connect_kwargs
-from vde.ops.utility_sql import run_formatted
-from vde.registry import vde_tables
-
-_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
-
-# Sequences behind vde's id columns: identity ('i') or serial ('a') dependencies.
-_SEQUENCES = """
-SELECT DISTINCT s.oid::regclass::text AS name
-FROM pg_depend d
-JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
-WHERE d.classid = 'pg_class'::regclass
-  AND d.refclassid = 'pg_class'::regclass
-  AND d.deptype IN ('a', 'i')
-  AND d.refobjid = ANY($1::regclass[])
-ORDER BY 1
-"""
-
-
-#: Runs of app_role on one database take turns: concurrent GRANTs on one object
-#: fail ("tuple concurrently updated"), and two CREATE ROLEs of one name collide.
-APP_ROLE_LOCK_KEY = int.from_bytes(b"vde:role", "big")
+from vde.ops.app_role_grants import AppRoleRefused, make_app_role
+from vde.ops.cli import engine_or_exit
+from vde.ops.password_input import read_password, refuse_command_line_password
 
 
 async def app_role(
@@ -82,132 +42,10 @@ async def app_role(
     if password is not None:
         refuse_command_line_password()
     secret = read_password(password_file, password_prompt, role=name)
-    engine = engine_finder()
-    if not isinstance(engine, PostgresEngine):
-        sys.exit("No PostgreSQL engine: is piccolo_conf.py (or PICCOLO_CONF) set up?")
-    connection = await asyncpg.connect(**connect_kwargs(engine.config))
+    engine = engine_or_exit()
     try:
-        async with connection.transaction():
-            lines = await grant_dml_only(connection, name, secret, force)
-    finally:
-        await connection.close()
+        lines = await make_app_role(engine.config, name, secret, force)
+    except AppRoleRefused as refused:
+        sys.exit(str(refused))
     for line in lines:
         print(line)
-
-
-async def grant_dml_only(
-    connection: asyncpg.Connection,
-    name: str,
-    password: str | None,
-    force: bool = False,
-) -> list[str]:
-    """Make role ``name`` exactly a DML-only role on vde's tables; say what was done.
-
-    Runs in the caller's transaction: a refusal (``SystemExit``) undoes it all.
-    """
-    await connection.execute("SELECT pg_advisory_xact_lock($1)", APP_ROLE_LOCK_KEY)
-    done: list[str] = []
-    tables = [table._meta.tablename for table in vde_tables()]
-    missing = await connection.fetchval(
-        "SELECT array_agg(t) FROM unnest($1::text[]) t WHERE to_regclass(t) IS NULL",
-        tables,
-    )
-    if missing:
-        sys.exit(f"tables missing: {', '.join(missing)}; run the migrations first")
-    if name == await connection.fetchval("SELECT current_user"):
-        sys.exit(f"{name} is the role running this command: choose another name")
-    owned = await connection.fetchval(
-        "SELECT array_agg(relname::text) FROM pg_class "
-        "WHERE oid = ANY($1::regclass[]) AND pg_get_userbyid(relowner) = $2",
-        tables,
-        name,
-    )
-    if owned:
-        sys.exit(f"{name} owns {', '.join(owned)}: an application role must not")
-
-    sequences = [row["name"] for row in await connection.fetch(_SEQUENCES, tables)]
-    schemas = await connection.fetchval(
-        "SELECT array_agg(DISTINCT relnamespace::regnamespace::text) FROM pg_class "
-        "WHERE oid = ANY($1::regclass[])",
-        tables,
-    )
-
-    created = False
-    if not await connection.fetchval(
-        "SELECT true FROM pg_roles WHERE rolname = $1", name
-    ):
-        try:
-            async with connection.transaction():  # a savepoint
-                await run_formatted(connection, f"CREATE ROLE %I {_ATTRIBUTES}", name)
-            created = True
-        except asyncpg.exceptions.UniqueViolationError:
-            pass  # created meanwhile by a run on another database: an existing role
-    if created:
-        done.append(f"created role {name}")
-    else:
-        extra = await elevated_rights(connection, name, tables + sequences, schemas)
-        if extra and not force:
-            sys.exit(
-                f"{name} already exists with {', '.join(extra)}: an application "
-                "role must have none of it. Choose another name, take it away "
-                "yourself, or pass --force to have app_role take it away."
-            )
-        if extra:
-            await remove_elevated_rights(connection, name, tables + sequences, schemas)
-        await run_formatted(connection, f"ALTER ROLE %I {_ATTRIBUTES}", name)
-        done.append(f"updated role {name}")
-        done += [f"took away from {name}: {what} (--force)" for what in extra]
-    if password is not None:
-        # Only the verifier is sent: the statement never holds the password.
-        verifier = scram_sha256_verifier(password)
-        await run_formatted(connection, "ALTER ROLE %I PASSWORD %L", name, verifier)
-        done.append("password set (as a SCRAM-SHA-256 verifier computed here)")
-
-    database = await connection.fetchval("SELECT current_database()")
-    await run_formatted(
-        connection, "GRANT CONNECT ON DATABASE %I TO %I", database, name
-    )
-    for schema in schemas:
-        await run_formatted(connection, "REVOKE ALL ON SCHEMA %I FROM %I", schema, name)
-        await run_formatted(connection, "GRANT USAGE ON SCHEMA %I TO %I", schema, name)
-    for table in tables:
-        # Revoked first: an update also takes away what was granted by hand.
-        await run_formatted(connection, "REVOKE ALL ON TABLE %I FROM %I", table, name)
-        await run_formatted(
-            connection,
-            "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE %I TO %I",
-            table,
-            name,
-        )
-    for sequence in sequences:
-        await run_formatted(
-            connection, "REVOKE ALL ON SEQUENCE %s FROM %I", sequence, name
-        )
-        await run_formatted(
-            connection, "GRANT USAGE, SELECT ON SEQUENCE %s TO %I", sequence, name
-        )
-    done.append(
-        f"{name}: DML on {len(tables)} tables, USAGE on {len(sequences)} sequences"
-    )
-
-    # PostgreSQL 15 no longer lets PUBLIC create in schema public, but a database
-    # upgraded from an older version (or set up by hand) may still: then every
-    # role, this one included, could create tables there.
-    for schema in schemas:
-        if await connection.fetchval(
-            "SELECT has_schema_privilege('public', $1, 'CREATE')", schema
-        ):
-            await run_formatted(
-                connection, "REVOKE CREATE ON SCHEMA %I FROM PUBLIC", schema
-            )
-            done.append(f"revoked CREATE on schema {schema} from PUBLIC (as in PG 15+)")
-
-    verified, wrong = await verify_dml_only(
-        connection, name, tables, sequences, schemas
-    )
-    if wrong:
-        sys.exit(
-            f"{name} is not DML-only after granting: {'; '.join(wrong)}. "
-            "Nothing was changed; fix these by hand (or with --force) and retry."
-        )
-    return done + verified

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vde.ops.diagram import mermaid, replace_block
+from vde.ops.diagram import mermaid, refresh_readme
 
 
 def diagram(output: str = "", readme: str = "") -> None:
@@ -16,10 +16,7 @@ def diagram(output: str = "", readme: str = "") -> None:
     """
     text = mermaid()
     if readme:
-        path = Path(readme)
-        path.write_text(
-            replace_block(path.read_text(encoding="utf-8"), text), encoding="utf-8"
-        )
+        refresh_readme(Path(readme), text)
         print(f"diagram refreshed in {readme}")
     if output:
         Path(output).write_text(text, encoding="utf-8")

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from piccolo.engine import engine_finder
-from piccolo.engine.postgres import PostgresEngine
-
-from vde.ops.forwards import apply_pending
-from vde.ops.migration_lock import MigrationLockTimeout, check_timeout
+from vde.database.forwards import apply_pending
+from vde.database.migration_lock import MigrationLockTimeout, check_timeout
+from vde.ops.cli import engine_or_exit
 
 
 def _announce_wait() -> None:
@@ -33,9 +31,7 @@ async def migrate(timeout: float = 0) -> None:
         check_timeout(timeout)
     except ValueError as exc:
         sys.exit(str(exc))
-    engine = engine_finder()
-    if not isinstance(engine, PostgresEngine):
-        sys.exit("vde migrate needs a PostgresEngine as DB in piccolo_conf.py")
+    engine = engine_or_exit()
     try:
         applied = await apply_pending(engine, timeout=timeout, on_wait=_announce_wait)
     except MigrationLockTimeout:

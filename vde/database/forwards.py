@@ -31,8 +31,8 @@ from piccolo.conf.apps import MigrationModule
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.utils.printing import print_heading
 
-from vde.ops.engine import use_engine
-from vde.ops.migration_lock import lock_migrations
+from vde.database.engine_switch import use_engine
+from vde.database.migration_lock import lock_migrations
 
 #: A migration: (app name, migration id).
 MigrationKey = tuple[str, str]
@@ -75,7 +75,7 @@ async def apply_migration_in_current_transaction(
     """Run one migration and record it, inside the caller's open transaction.
 
     The caller holds the migration lock in that transaction
-    (:func:`vde.ops.migration_lock.lock_migrations`). Returns False, doing
+    (:func:`vde.database.migration_lock.lock_migrations`). Returns False, doing
     nothing, when the migration is already recorded (another process applied
     it while this one waited).
     """
@@ -120,7 +120,7 @@ async def apply_pending(
     is rolled back and stays unrecorded; earlier ones stay applied).
 
     :param timeout: seconds to wait for the lock, per migration, before
-        :class:`~vde.ops.migration_lock.MigrationLockTimeout`; 0: for ever.
+        :class:`~vde.database.migration_lock.MigrationLockTimeout`; 0: for ever.
     :param on_wait: called once, the first time the lock is held by another.
     """
     applied: list[MigrationKey] = []
@@ -149,13 +149,14 @@ async def apply_pending(
     return applied
 
 
-async def migrate(url: str) -> None:
+async def migrate_database(url: str) -> None:
     """Apply every app's migrations to the database at ``url``; quiet unless failing."""
     await migrate_engine(PostgresEngine(config={"dsn": url}))
 
 
 async def migrate_engine(engine: PostgresEngine) -> None:
-    """:func:`migrate` for an engine (a server given by connect arguments)."""
+    """:func:`migrate_database` for an engine (a server given by connect
+    arguments)."""
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
         try:

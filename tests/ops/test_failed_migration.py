@@ -90,18 +90,15 @@ PICCOLO_CONF = '''
 from piccolo.conf.apps import AppRegistry
 
 from vde.database import make_engine
+from vde.ops import cli
+from vde.registry import APP_MODULES
 
 DB = make_engine()
 
 APP_REGISTRY = AppRegistry(
-    apps=[
-        "vde.auth.piccolo_app",
-        "vde.mapping.piccolo_app",
-        "vde.llm.piccolo_app",
-        "vde.ops.piccolo_app",
-        "broken_app.piccolo_app",
-    ]
+    apps=[*APP_MODULES, "vde.ops.piccolo_app", "broken_app.piccolo_app"]
 )
+cli.install()
 '''
 
 #: Everything in schema public that a migration could leave behind, beyond the

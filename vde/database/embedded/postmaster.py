@@ -22,8 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from vde.embedded_binaries import EmbeddedServerError, RunAs, bin_dir, system_identifier
-from vde.link_safe_files import open_folder, read_regular
+from vde.database.embedded.binaries import (
+    EmbeddedServerError,
+    RunAs,
+    bin_dir,
+    system_identifier,
+)
+from vde.database.embedded.link_safe_files import open_folder, read_regular
+from vde.database.processes import program_name
 
 #: The socket's file name (the port only names it: nothing listens on TCP).
 SOCKET_NAME = ".s.PGSQL.5432"
@@ -173,12 +179,7 @@ def remove_own_socket_folder(path: Path, run_as: RunAs) -> None:
 
 def is_postgres(pid: int) -> bool:
     """``pid`` is a live postgres process (not a reused pid, not a zombie)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    name = fields[fields.index("(") + 1 : fields.rindex(")")]
-    return name == "postgres" and fields[fields.rindex(")") + 2] != "Z"
+    return program_name(pid) == "postgres"
 
 
 def _working_folder(pid: int, uid: int) -> os.stat_result | None:

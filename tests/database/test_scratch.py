@@ -10,14 +10,14 @@ import sys
 import asyncpg
 import pytest
 
-from vde.ops.scratch import (
+from vde.database.scratch import (
     create_database,
     drop_abandoned_databases,
     drop_database,
     is_local,
     owner_pid,
 )
-from vde.testing.scratch import scratch_name, server_url
+from vde.testing.databases import scratch_name, server_url
 
 
 def dead_pid() -> int:

@@ -1,16 +1,17 @@
-"""Scratch databases on a real server: created for a test, dropped after it.
+"""Databases for tests on a real server: created for a test, dropped after it.
 
 Cloning a migrated template (``CREATE DATABASE ... TEMPLATE``) costs a fraction of
 running the migrations again, so each test can have a database of its own. The
-generic parts live in ``vde.ops.scratch``; this module adds the test server and
-the ``vde_test_`` names, and drops those of test runs that died before
-cleaning up (at the start of a session, when the template is first needed).
+generic parts live in ``vde.database.scratch``; this module adds the test
+server's URL (its password hidden when printed) and the ``vde_test_`` names, and
+drops those of test runs that died before cleaning up (at the start of a
+session, when the template is first needed).
 """
 
 from __future__ import annotations
 
-from vde.ops import scratch
-from vde.ops.scratch import create_database, drop_database, with_database
+from vde.database import database_url, scratch
+from vde.database.scratch import create_database, drop_database, with_database
 from vde.testing.guard import SecretUrl
 
 __all__ = [
@@ -24,8 +25,10 @@ __all__ = [
 
 
 def server_url() -> str:
-    """``vde.ops.scratch.server_url``, its password hidden when printed."""
-    return SecretUrl(scratch.server_url())
+    """``vde.database.database_url()``, its password hidden when printed: the
+    server the test databases are made on (that database itself is never
+    written to)."""
+    return SecretUrl(database_url())
 
 
 def scratch_name(purpose: str) -> str:

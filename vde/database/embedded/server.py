@@ -12,8 +12,8 @@ the server (as any role, without a password, as before); no folder's mode is
 ever changed. As root, the server runs as the ``embedded_postgres`` OS user
 (PostgreSQL refuses root), and every parent of the data folder must already
 let that user through. That user owns the data folder, so root handles the
-files there without following links (``vde.link_safe_files``) and trusts its
-``postmaster.pid`` only once checked (``vde.embedded_postmaster``).
+files there without following links (``.link_safe_files``) and trusts its
+``postmaster.pid`` only once checked (``.postmaster``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from vde.embedded_binaries import (
+from vde.database.embedded.binaries import (
     SERVICE_USER,
     EmbeddedServerError,
     RunAs,
@@ -33,8 +33,15 @@ from vde.embedded_binaries import (
     run,
     run_as_user,
 )
-from vde.embedded_handles import HANDLES_FILE, join, leave, locked
-from vde.embedded_postmaster import (
+from vde.database.embedded.handles import HANDLES_FILE, join, leave, locked
+from vde.database.embedded.link_safe_files import (
+    exists,
+    open_appendable,
+    open_folder,
+    replace,
+    tail,
+)
+from vde.database.embedded.postmaster import (
     OWN_SOCKET_DIR_PREFIX,
     SOCKET_NAME,
     EmbeddedServer,
@@ -45,7 +52,7 @@ from vde.embedded_postmaster import (
     socket_base,
     stop,
 )
-from vde.link_safe_files import exists, open_appendable, open_folder, replace, tail
+from vde.sql import quoted
 
 __all__ = [
     "HANDLES_FILE",
@@ -166,8 +173,8 @@ def _socket_dir(data_dir: Path, run_as: RunAs) -> Path:
 def _start_postgres(data_dir: Path, folder: int, run_as: RunAs) -> EmbeddedServer:
     _write_auth(folder, run_as)
     socket_dir = _socket_dir(data_dir, run_as)
-    # unix_socket_directories is a list: quote the one folder (commas, spaces).
-    quoted = '"' + str(socket_dir).replace('"', '""') + '"'
+    # unix_socket_directories is a list of names quoted as SQL identifiers are:
+    # quote the one folder (commas, spaces).
     argv = [
         str(bin_dir() / "postgres"),
         "-D",
@@ -175,7 +182,7 @@ def _start_postgres(data_dir: Path, folder: int, run_as: RunAs) -> EmbeddedServe
         "-c",
         "listen_addresses=",
         "-c",
-        f"unix_socket_directories={quoted}",
+        f"unix_socket_directories={quoted(str(socket_dir))}",
         "-c",
         "unix_socket_permissions=0700",
     ]

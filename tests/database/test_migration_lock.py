@@ -7,7 +7,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from vde.ops.migration_lock import (
+from vde.database.migration_lock import (
     MIGRATION_LOCK_KEY,
     MigrationLockTimeout,
     check_timeout,

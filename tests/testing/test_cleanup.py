@@ -8,9 +8,9 @@ import sys
 
 import asyncpg
 
-from vde.ops.scratch import process_alive
+from vde.database.processes import process_alive
 from vde.testing import ScratchDatabase
-from vde.testing.scratch import (
+from vde.testing.databases import (
     create_database,
     drop_abandoned_databases,
     drop_database,

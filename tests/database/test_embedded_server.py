@@ -1,4 +1,4 @@
-"""The embedded server (``vde.embedded_server``) lets in no other local user,
+"""The embedded server (``vde.database.embedded``) lets in no other local user,
 runs nothing from its path, lets its OS user make root write through no link,
 uses and stops only its own data folder's server, and stays up while any process
 using it (a forked child included) lives.
@@ -24,8 +24,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from vde import database, embedded_server
-from vde.embedded_server import EmbeddedServer
+from vde import database
+from vde.database.embedded import server as embedded_server
+from vde.database.embedded.server import EmbeddedServer
 
 AS_ROOT = os.geteuid() == 0
 INTRUDER = "vde_test_intruder"
@@ -207,7 +208,8 @@ def test_root_refuses_a_data_path_its_server_user_cannot_reach(
 JOIN = """
 import sys
 from pathlib import Path
-from vde import database, embedded_server
+from vde import database
+from vde.database.embedded import server as embedded_server
 server = embedded_server.start(Path(sys.argv[1]))
 print(server.pid, flush=True)
 sys.stdin.readline()  # hold the server until told to exit
@@ -364,7 +366,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from vde import embedded_server
+from vde.database.embedded import server as embedded_server
 # Another library's fork hook, run in the child before vde's: the child counts
 # itself late, and its parent exits at once.
 os.register_at_fork(after_in_child=lambda: time.sleep(1))
@@ -409,7 +411,7 @@ import multiprocessing.util  # its exit handler (joining workers) runs after vde
 import os
 import sys
 from pathlib import Path
-from vde import embedded_server
+from vde.database.embedded import server as embedded_server
 
 def work(data: Path, parent: int) -> None:
     # Wait (under the data folder's lock) until the parent has left the server.

@@ -22,7 +22,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from vde.link_safe_files import Owner, open_folder, read_regular, replace
+from vde.database.embedded.link_safe_files import (
+    Owner,
+    open_folder,
+    read_regular,
+    replace,
+)
+from vde.database.processes import process_alive
 
 HANDLES_FILE = ".handle_pids.json"
 
@@ -78,22 +84,11 @@ def update(
         pids = [int(p) for p in json.loads(read_regular(folder, HANDLES_FILE) or b"[]")]
     except (ValueError, TypeError):
         pids = []
-    pids = [p for p in pids if p != remove and process_exists(p)]
+    pids = [p for p in pids if p != remove and process_alive(p)]
     if add is not None and add not in pids:
         pids.append(add)
     replace(folder, HANDLES_FILE, json.dumps(pids).encode(), owner)
     return pids
-
-
-def process_exists(pid: int) -> bool:
-    """``pid`` runs (a zombie has ended: nobody reaped it yet)."""
-    if pid <= 0:
-        return False
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return fields[fields.rindex(")") + 2] != "Z"
 
 
 @dataclass

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncpg
 
 from vde.ops.catalog import Catalog, ColumnInfo, TableInfo
-from vde.ops.commands.drift import read_schema, reference_schema
 from vde.ops.drift import Schema, diff_functions, diff_migrations, differences
+from vde.ops.schemas import read_schema, reference_schema
 from vde.testing import ScratchDatabase
 
 

@@ -16,13 +16,13 @@ from piccolo.apps.migrations.commands.new import AutoMigrationManager
 from piccolo.conf.apps import Finder
 
 from vde.ops.catalog import as_plain, read_catalog
-from vde.testing.scratch import (
+from vde.registry import APP_NAMES
+from vde.testing.databases import (
     server_url,
     with_database,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-VDE_APPS = ["auth", "mapping", "llm"]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def piccolo(url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -86,7 +86,7 @@ async def test_forwards_backwards_forwards(
     assert await catalog_of(vde_empty_url) == expected
 
 
-@pytest.mark.parametrize("app_name", VDE_APPS)
+@pytest.mark.parametrize("app_name", APP_NAMES)
 async def test_tables_and_migrations_agree(app_name: str) -> None:
     """What ``piccolo migrations new APP --auto`` would write: nothing."""
     app_config = Finder().get_app_config(app_name)
@@ -98,7 +98,7 @@ def test_new_auto_reports_no_changes(vde_empty_url: str) -> None:
     """The CLI itself says so (it writes no file when there is nothing to do)."""
     before = set(REPO.glob("piccolo_migrations/*/*.py"))
     try:
-        for app_name in VDE_APPS:
+        for app_name in APP_NAMES:
             result = piccolo(vde_empty_url, "migrations", "new", app_name, "--auto")
             output = result.stdout + result.stderr
             assert "No changes detected" in result.stdout, output

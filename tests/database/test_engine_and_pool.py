@@ -10,12 +10,12 @@ import pytest
 from vde.auth.tables import User
 from vde.database import (
     DATABASE_URL_VARIABLE,
-    _ensure_database,
     connection_pool,
     embedded_server,
     make_engine,
+    use_engine,
 )
-from vde.ops.engine import use_engine
+from vde.database.engine import ensure_database
 
 BACKEND = (
     "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
@@ -76,8 +76,8 @@ async def test_the_embedded_servers_database_gets_its_name_as_given() -> None:
     name = f"vde_test_e'q\"_{os.getpid()}_{secrets.token_hex(4)}"
     connection = await asyncpg.connect(server.get_uri("postgres"))
     try:
-        _ensure_database(server, name)
-        _ensure_database(server, name)  # already there: left as it is
+        ensure_database(server, name)
+        ensure_database(server, name)  # already there: left as it is
         assert await connection.fetchval(
             "SELECT count(*) FROM pg_database WHERE datname = $1", name
         ) == 1

@@ -14,6 +14,8 @@ must be on this host (the embedded one, a Unix socket, localhost), since a pid
 means nothing on another machine. A database whose process is alive is never
 touched, and neither is one with a connection open or one this role may not
 drop (plain ``DROP DATABASE`` refuses both; the refusal is skipped, not raised).
+
+vde's own server is the one ``vde.database.database_url()`` names.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 import asyncpg
+from piccolo.engine.postgres import PostgresEngine
 
-from vde.database import DATABASE_URL_VARIABLE, embedded_server
+from vde.database.processes import process_alive
 from vde.sql import quoted
 
 #: A server: a URL, or asyncpg ``connect`` keyword arguments.
@@ -38,18 +42,6 @@ def with_database(url: str, name: str) -> str:
     """``url`` pointing at database ``name`` (host, socket and options kept)."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + quote(name, safe="")))
-
-
-def server_url() -> str:
-    """An admin URL of vde's server: ``DATABASE_URL``'s, or the embedded one's.
-
-    Scratch databases are created next to the database it names; that database
-    itself is never written to.
-    """
-    url = os.environ.get(DATABASE_URL_VARIABLE)
-    if url:
-        return url
-    return str(embedded_server().get_uri("postgres"))
 
 
 def scratch_name(purpose: str) -> str:
@@ -96,6 +88,21 @@ async def drop_database(server: Server, name: str) -> None:
         await connection.close()
 
 
+@asynccontextmanager
+async def scratch_database(
+    server: Server, purpose: str
+) -> AsyncIterator[PostgresEngine]:
+    """An engine on a new empty database for the block, dropped after it; the
+    ``vde_<purpose>_*`` databases of killed runs go first."""
+    await drop_abandoned_databases(server, purpose)
+    name = scratch_name(purpose)
+    await create_database(server, name)
+    try:
+        yield PostgresEngine(config=connect_kwargs(server, name))
+    finally:
+        await drop_database(server, name)
+
+
 #: Hosts that name this machine (an empty host: the default Unix socket).
 LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
 
@@ -130,19 +137,6 @@ def _hosts(server: Server) -> list[str]:
                 hosts += value.split(",")
     named = [host for host in hosts if host]
     return named or os.environ.get("PGHOST", "").split(",")
-
-
-def process_alive(pid: int) -> bool:
-    """A process with this pid runs here (anyone's; a pid may be reused)."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
 
 
 def owner_pid(name: str, purpose: str) -> int | None:

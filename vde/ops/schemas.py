@@ -1,0 +1,57 @@
+"""vde's schema as a database holds it, and as vde's migrations build it.
+
+``piccolo vde drift`` compares the two. The expected one is built, not written
+down: the migrations run in a scratch database on the live database's own
+server (same version, so the same spelling of every definition).
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from piccolo.engine.postgres import PostgresEngine
+
+from vde.database.forwards import migrate_engine
+from vde.database.scratch import scratch_database
+from vde.ops.catalog import read_catalog, read_functions
+from vde.ops.drift import Schema, differences
+from vde.ops.privileges import read_privileges
+from vde.ops.table_settings import read_table_settings
+
+
+async def read_schema(connection: asyncpg.Connection) -> Schema:
+    """vde's tables and functions and Piccolo's migration records, as they are."""
+    migrations: tuple[tuple[str, str], ...] = ()
+    if await connection.fetchval("SELECT to_regclass('migration') IS NOT NULL"):
+        rows = await connection.fetch("SELECT app_name, name FROM migration")
+        migrations = tuple((row["app_name"], row["name"]) for row in rows)
+    return Schema(
+        tables=await read_catalog(connection),
+        functions=await read_functions(connection),
+        migrations=migrations,
+        settings=await read_table_settings(connection),
+        privileges=await read_privileges(connection),
+    )
+
+
+async def reference_schema(engine: PostgresEngine) -> Schema:
+    """The schema the migrations build, read from a scratch database that they
+    are applied to on ``engine``'s server, dropped afterwards; those of killed
+    runs go first."""
+    async with scratch_database(engine.config, "drift") as scratch:
+        await migrate_engine(scratch)
+        connection = await scratch.get_new_connection()
+        try:
+            return await read_schema(connection)
+        finally:
+            await connection.close()
+
+
+async def drift_from_migrations(engine: PostgresEngine) -> list[str]:
+    """Every difference of ``engine``'s database from what the migrations build."""
+    expected = await reference_schema(engine)
+    connection = await engine.get_new_connection()
+    try:
+        found = await read_schema(connection)
+    finally:
+        await connection.close()
+    return differences(expected, found)
