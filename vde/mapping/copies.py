@@ -12,6 +12,7 @@ MATERIALIZED CTE), so the same statement can insert the items and the tiles
 that show them: one INSERT per level into ``vde_map_items`` and one into
 ``vde_base_items``. Versions are not copied: a clone starts a history of its
 own. ``clone_content=False`` makes copies show the source's base items.
+docs/usage.md ("The map's operations") says what a caller can rely on.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ Known gap: a tile added below the subtree by a transaction that commits while
 the DELETE runs (its parent itself committed just before) is removed by the
 parent_id cascade, not by the DELETE, so its content is not in the list to
 clean up and stays behind unshown. The tree stays whole; the item is an orphan.
+docs/usage.md ("The map's operations") says what a caller can rely on.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ when they race, so new ids come from the sequence
 value and none waits for another's transaction.
 ``ON CONFLICT (auth_user_id) DO NOTHING`` makes concurrent first calls for one
 user agree: the later one waits for the earlier one's row and returns its id.
+docs/usage.md ("The map's operations").
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ tree check's write of the parent takes (a new child writes its parent's row,
 see ``docs/schema.md``): taken at once, two adders under one parent queue
 instead of both holding a weaker lock and deadlocking when each wants the
 stronger one. ``item_type`` follows from the place: 'user' for a map's root,
-'base' for every other tile.
+'base' for every other tile. docs/usage.md ("The map's operations").
 """
 
 from __future__ import annotations

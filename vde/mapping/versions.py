@@ -10,6 +10,7 @@ out without gaps or errors, and no retry is needed. This relies on READ
 COMMITTED (asyncpg's default); under REPEATABLE READ a late writer would still
 read the old maximum and fail on the unique constraint. ``update_content``
 (``vde.mapping.content``) and :func:`append_version` both number this way.
+docs/usage.md ("History") tells which to use.
 """
 
 from __future__ import annotations
