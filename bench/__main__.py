@@ -1,4 +1,4 @@
-"""``python -m bench``: vde's schema against the seed's, on the same data and queries.
+"""``python -m bench``: vde's schema against the original app's, on the same data.
 
 Builds two scratch databases on the embedded server (or ``DATABASE_URL``'s),
 loads the generated data set into both, runs the workload and prints the table;
@@ -55,7 +55,7 @@ async def main(scale: float, only: set[str] | None, other_designs: bool) -> int:
             await conn.close()
         results = await compare.run(sides, dataset.facts, scale, only, _log)
         # vde against a trigger-free copy, a closure table and an adjacency list,
-        # built from the vde side's rows (issue 14), before the map operations
+        # built from the vde side's rows, before the map operations
         # below change them.
         design_results, page_plans = (
             await designs.run(sides[0].url, dataset.facts, scale, _log)
@@ -65,7 +65,9 @@ async def main(scale: float, only: set[str] | None, other_designs: bool) -> int:
     total = time.perf_counter() - started
     table, found = report.table(results), report.targets(results)
     if map_results:
-        table += "\n\nMap operations (vde.mapping vs the seed's repositories):\n\n"
+        table += (
+            "\n\nMap operations (vde.mapping vs the original app's repositories):\n\n"
+        )
         table += operations.table(map_results)
     machine = f"{len(os.sched_getaffinity(0))} cores, PostgreSQL {version}"
     other = (

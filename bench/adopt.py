@@ -1,6 +1,6 @@
-"""``python -m bench.adopt``: how long ``piccolo vde adopt`` takes on a big seed.
+"""``python -m bench.adopt``: how long ``piccolo vde adopt`` takes on a big database.
 
-Builds a database as the original app left it (the seed's schema from
+Builds a database as the original app left it (the original app's schema from
 ``seed-schema.json``): ``--maps`` maps of 9,331 tiles each (every tile with six
 children, five levels deep), one base item per tile, two versions for 20,000
 items, 1,000 users with 5 sessions and 5 API keys each (a third with NULL

@@ -23,7 +23,7 @@ from bench.workload import (
     BULK_COLUMNS,
     BULK_TILES,
     OPERATIONS,
-    SEED_SQL,
+    ORIGINAL_SQL,
     VDE_SQL,
     Case,
     Operation,
@@ -56,11 +56,11 @@ class Result:
 
     @property
     def ratio(self) -> float:
-        return self.sides["vde"].median_ms / self.sides["seed"].median_ms
+        return self.sides["vde"].median_ms / self.sides["original"].median_ms
 
 
 def _sql(side: Side, op: Operation) -> str:
-    return (VDE_SQL if side.name == "vde" else SEED_SQL)[op.name]
+    return (VDE_SQL if side.name == "vde" else ORIGINAL_SQL)[op.name]
 
 
 async def _statement(conn: asyncpg.Connection, side: Side, op: Operation,
@@ -100,30 +100,37 @@ async def _run_once(conn: asyncpg.Connection, side: Side, op: Operation,
         await transaction.rollback()
 
 
-async def _plans(conn: asyncpg.Connection, side: Side, op: Operation, case: Case,
-                 large: set[str]) -> dict[str, set[str]]:
-    """Seq Scans in the custom and in the generic plan of the statement.
+async def seq_scans_by_plan(conn: asyncpg.Connection, sql: str, args: tuple[Any, ...],
+                            large: set[str]) -> dict[str, set[str]]:
+    """Large tables read by a Seq Scan in the custom and in the generic plan.
 
     ``EXPLAIN`` sent with parameters plans with their values; a prepared
     statement under ``force_generic_plan`` shows the plan a parameter-blind
     cache would run (``EXPLAIN (GENERIC_PLAN)`` needs PostgreSQL 16).
+    ``vde.testing.plans.explain`` does the same for tests, without arrays.
     """
-    if op.kind == "bulk":
-        return {}
-    await conn.execute(f"PREPARE bench_plan AS {_sql(side, op)}")
-    literals = ", ".join(map(literal_of, op.args(side.name, case)))
-    execute = f"EXECUTE bench_plan({literals})"
+    await conn.execute(f"PREPARE bench_plan AS {sql}")
+    execute = f"EXECUTE bench_plan({', '.join(map(literal_of, args))})"
     found = {}
     try:
         for label, mode in (("plan", "force_custom_plan"),
                             ("generic plan", "force_generic_plan")):
             await conn.execute(f"SET plan_cache_mode = {mode}")
-            plan = json.loads(await conn.fetchval(f"EXPLAIN (FORMAT JSON) {execute}"))
-            found[label] = seq_scanned(plan[0]["Plan"]) & large
+            text = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {execute}")
+            found[label] = seq_scanned(json.loads(text)[0]["Plan"]) & large
     finally:
         await conn.execute("RESET plan_cache_mode")
         await conn.execute("DEALLOCATE bench_plan")
     return found
+
+
+async def _plans(conn: asyncpg.Connection, side: Side, op: Operation, case: Case,
+                 large: set[str]) -> dict[str, set[str]]:
+    """Seq Scans in the custom and in the generic plan of the statement."""
+    if op.kind == "bulk":
+        return {}
+    return await seq_scans_by_plan(conn, _sql(side, op), op.args(side.name, case),
+                                   large)
 
 
 async def _run_seq_scans(conn: asyncpg.Connection, side: Side, op: Operation,
@@ -146,7 +153,8 @@ async def _run_seq_scans(conn: asyncpg.Connection, side: Side, op: Operation,
     return {t for t in large if after.get(t, 0) > before.get(t, 0)}
 
 
-async def _large_tables(conn: asyncpg.Connection) -> set[str]:
+async def large_tables(conn: asyncpg.Connection) -> set[str]:
+    """The tables of more than ``LARGE_TABLE`` rows (by the planner's estimate)."""
     rows = await conn.fetch(
         "SELECT relname FROM pg_class WHERE relkind = 'r' "
         "AND relnamespace = 'public'::regnamespace AND reltuples > $1",
@@ -160,7 +168,7 @@ async def run(sides: tuple[Side, Side], facts: Facts, scale: float = 1.0,
     """Every operation, both sides taking turns; plans checked after the timing."""
     conns = {side.name: await asyncpg.connect(side.url) for side in sides}
     try:
-        large = {side.name: await _large_tables(conns[side.name]) for side in sides}
+        large = {side.name: await large_tables(conns[side.name]) for side in sides}
         results = []
         for op in OPERATIONS:
             if only and op.name not in only:
@@ -195,7 +203,7 @@ async def run(sides: tuple[Side, Side], facts: Facts, scale: float = 1.0,
             results.append(result)
             if log:
                 log(f"{op.name}: vde {result.sides['vde'].median_ms:.3f} ms, "
-                    f"seed {result.sides['seed'].median_ms:.3f} ms "
+                    f"original {result.sides['original'].median_ms:.3f} ms "
                     f"({time.perf_counter() - started:.0f}s)")
         return results
     finally:

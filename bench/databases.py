@@ -1,7 +1,7 @@
-"""Two scratch databases holding the same rows: vde's schema and the seed's.
+"""Two scratch databases holding the same rows: vde's schema and the original app's.
 
 vde's side is built by vde's own migrations (so the bench measures whatever schema
-is current); the seed's side from ``seed-schema.json``. Both are dropped by
+is current); the original app's side from ``seed-schema.json``. Both are dropped by
 :func:`scratch_sides` on the way out, failure or not.
 """
 
@@ -41,13 +41,13 @@ class Side:
 @asynccontextmanager
 async def scratch_sides(server: str) -> AsyncIterator[tuple[Side, Side]]:
     """Create both databases (empty schemas), yield them, drop them afterwards."""
-    names = {side: scratch_name(f"bench_{side}") for side in ("vde", "seed")}
+    names = {side: scratch_name(f"bench_{side}") for side in ("vde", "original")}
     try:
         vde_url = await create_database(server, names["vde"])
         await migrate_database(vde_url)
-        seed_url = await create_database(server, names["seed"])
+        original_url = await create_database(server, names["original"])
         schema = seed_schema.load()
-        conn = await asyncpg.connect(seed_url)
+        conn = await asyncpg.connect(original_url)
         try:
             for sql in seed_schema.create_tables(schema):
                 await conn.execute(sql)
@@ -55,7 +55,11 @@ async def scratch_sides(server: str) -> AsyncIterator[tuple[Side, Side]]:
             await conn.close()
         yield (
             Side("vde", vde_url, {k: v[0] for k, v in seed_schema.TABLES.items()}),
-            Side("seed", seed_url, {k: v[1] for k, v in seed_schema.TABLES.items()}),
+            Side(
+                "original",
+                original_url,
+                {k: v[1] for k, v in seed_schema.TABLES.items()},
+            ),
         )
     finally:
         for name in names.values():
@@ -63,7 +67,7 @@ async def scratch_sides(server: str) -> AsyncIterator[tuple[Side, Side]]:
 
 
 def _converter(column_type: str) -> Callable[[Any], Any] | None:
-    """The seed keeps some timestamps without time zone: give those naive UTC."""
+    """The original app keeps some timestamps without time zone: naive UTC."""
     if column_type == "timestamp without time zone":
         return lambda value: value.replace(tzinfo=None) if value is not None else None
     return None
@@ -112,15 +116,15 @@ async def _copy_all(side: Side, dataset: Dataset, progress: Progress) -> None:
 
 
 async def _finish(side: Side, after_copy: list[str]) -> None:
-    """Keys and indexes (seed), identity counters past the copied ids, statistics."""
+    """Keys and indexes (original side), identity counters, statistics."""
     conn = await asyncpg.connect(side.url)
     try:
         for sql in after_copy:
             await conn.execute(sql)
-        if side.name == "seed":
+        if side.name == "original":
             wrong = await seed_schema.differences(conn, seed_schema.load())
             if wrong:
-                raise RuntimeError("seed schema rebuilt wrong: " + "; ".join(wrong))
+                raise RuntimeError("original schema rebuilt wrong: " + "; ".join(wrong))
         identities = await conn.fetch(
             "SELECT c.relname, a.attname FROM pg_attribute a "
             "JOIN pg_class c ON c.oid = a.attrelid "
@@ -151,7 +155,7 @@ async def load(dataset: Dataset, sides: tuple[Side, Side]) -> float:
     await asyncio.gather(
         *(
             _finish(side, seed_schema.add_keys_and_indexes(schema)
-                    if side.name == "seed" else [])
+                    if side.name == "original" else [])
             for side in sides
         )
     )

@@ -1,6 +1,6 @@
-"""vde against the other ways to store a tree, on the same rows (issue 14).
+"""vde against the other ways to store a tree, on the same rows.
 
-Run: ``python -m bench`` (a section after the seed comparison) or
+Run: ``python -m bench`` (a section after the original-schema comparison) or
 ``python -m bench.designs [--scale F]`` alone (its own scratch database, loaded
 with the bench's data set and dropped at the end). Four designs in one
 database, built from vde's rows (``bench/designs_sql.py``): vde as migrated, a
@@ -17,23 +17,24 @@ import asyncio
 import io
 import json
 import random
-import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 from bench import designs_sql as sql
-from bench.compare import LARGE_TABLE
-from bench.designs_report import DESIGNS, report
-from bench.generate import BIG_MAP_OWNER, SEED, Facts
+from bench.compare import large_tables, seq_scans_by_plan
+from bench.designs_report import report
+from bench.designs_results import DESIGNS, DesignResult
+from bench.generate import BIG_MAP_OWNER, RANDOM_SEED, Facts
 from bench.workload import BULK_COLUMNS, BULK_TILES, NEW_ID_OFFSET, bulk_csv
+from vde.database import database_url
 from vde.mapping import queries
 from vde.mapping.coordinates import MapCoordinates
-from vde.testing.plans import literal_of, nodes, seq_scanned
+from vde.testing.plans import literal_of, nodes
 
 Case = dict[str, Any]
 #: A design's way to run an operation: statements, each with its arguments.
@@ -51,22 +52,9 @@ class Op:
     plan_mode: str | None = None  # force_custom_plan / force_generic_plan
 
     def cases(self, facts: Facts, scale: float) -> list[Case]:
-        rng = random.Random(f"{SEED}:designs:{self.name}")
+        rng = random.Random(f"{RANDOM_SEED}:designs:{self.name}")
         count = self.warmup + max(3, round(self.runs * scale))
         return [self.draw(rng, facts) for _ in range(count)]
-
-
-@dataclass
-class DesignResult:
-    name: str
-    kind: str
-    times_ms: dict[str, list[float]] = field(default_factory=dict)
-    rows: dict[str, set[int]] = field(default_factory=dict)
-    seq_scans: dict[str, list[str]] = field(default_factory=dict)
-
-    def median(self, design: str) -> float | None:
-        times = self.times_ms.get(design)
-        return statistics.median(times) if times else None
 
 
 def _root(rng: random.Random, facts: Facts) -> Case:
@@ -228,19 +216,9 @@ async def _plan_scans(conn: asyncpg.Connection, op: Op, design: str, case: Case,
     if op.kind == "bulk":
         return set()
     found: set[str] = set()
-    for i, (text, args) in enumerate(op.steps[design]):
-        name = f"designs_plan_{i}"
-        await conn.execute(f"PREPARE {name} AS {text}")
-        values = ", ".join(map(_literal, args(case)))
-        try:
-            for mode in ("force_custom_plan", "force_generic_plan"):
-                await conn.execute(f"SET plan_cache_mode = {mode}")
-                plan = await conn.fetchval(
-                    f"EXPLAIN (FORMAT JSON) EXECUTE {name}({values})")
-                found |= seq_scanned(json.loads(plan)[0]["Plan"]) & large
-        finally:
-            await conn.execute("RESET plan_cache_mode")
-            await conn.execute(f"DEALLOCATE {name}")
+    for text, args in op.steps[design]:
+        by_plan = await seq_scans_by_plan(conn, text, args(case), large)
+        found = found.union(*by_plan.values())
     return found
 
 
@@ -248,7 +226,7 @@ async def page_plans(conn: asyncpg.Connection, facts: Facts) -> dict[str, str]:
     """EXPLAIN (ANALYZE, BUFFERS) of vde's page of 1,000: the index scan's line."""
     lines = {}
     args = _page_args(1000)({"path": ""})
-    values = ", ".join(map(_literal, args))
+    values = ", ".join(map(literal_of, args))
     await conn.execute(f"PREPARE page_plan AS {queries.DESCENDANTS_PAGE_SQL}")
     try:
         for mode in ("force_custom_plan", "force_generic_plan"):
@@ -277,12 +255,6 @@ async def page_plans(conn: asyncpg.Connection, facts: Facts) -> dict[str, str]:
     return lines
 
 
-def _literal(value: Any) -> str:
-    if isinstance(value, list):
-        return "ARRAY[" + ", ".join(map(literal_of, value)) + "]::varchar[]"
-    return literal_of(value)
-
-
 async def build(url: str, log: Callable[[str], None]) -> None:
     conn = await asyncpg.connect(url)
     try:
@@ -302,10 +274,7 @@ async def run(url: str, facts: Facts, scale: float = 1.0,
     await build(url, log)
     conn = await asyncpg.connect(url)
     try:
-        large = {r["relname"] for r in await conn.fetch(
-            "SELECT relname FROM pg_class WHERE relkind = 'r' "
-            "AND relnamespace = 'public'::regnamespace AND reltuples > $1",
-            LARGE_TABLE)}
+        large = await large_tables(conn)
         results = []
         for op in OPS:
             started = time.perf_counter()
@@ -348,7 +317,6 @@ async def run(url: str, facts: Facts, scale: float = 1.0,
 async def main(scale: float) -> int:
     from bench.databases import load, scratch_sides
     from bench.generate import generate
-    from vde.database import database_url
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)

@@ -1,15 +1,8 @@
-"""The designs section as Markdown: the table, issue 14's targets, the page's plans."""
+"""The designs section as Markdown: the table, its targets, the page's plans."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bench.designs import DesignResult
-
-#: Column order of the table (the first is vde).
-DESIGNS = ("vde", "trigger-free copy", "closure table", "adjacency list",
-           "trigger-free, no depth index")
+from bench.designs_results import DESIGNS, DesignResult
 
 
 def _ms(value: float | None) -> str:
@@ -46,7 +39,7 @@ def table(results: list[DesignResult]) -> str:
 
 
 def targets(results: list[DesignResult]) -> list[tuple[str, bool, str]]:
-    """Issue 14's targets that this section judges."""
+    """The targets that this section judges (docs/benchmarks.md)."""
     by_name = {r.name: r for r in results}
     found = []
     for name in ("page of 1,000 by depth (custom plan)",
@@ -70,7 +63,7 @@ def targets(results: list[DesignResult]) -> list[tuple[str, bool, str]]:
 
 
 def report(results: list[DesignResult], plans: dict[str, str]) -> str:
-    lines = [table(results), "", "Targets (issue 14):"]
+    lines = [table(results), "", "Targets:"]
     lines += [f"- {'met' if met else 'MISSED'}: {text} — {figure}"
               for text, met, figure in targets(results)]
     lines += ["", "vde's page of 1,000 below the 55,987-tile root, "

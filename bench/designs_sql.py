@@ -3,7 +3,7 @@
 - ``free_map_items``: vde's table exactly (columns, checks, indexes, foreign
   keys, the deferrable coordinates unique) without the tree trigger: what the
   trigger costs is the difference.
-- ``plain_map_items``: the same copy without the depth-order index (issue 14):
+- ``plain_map_items``: the same copy without the depth-order index:
   what that index costs writes.
 - ``cl_map_items`` + ``cl_closure``: the tiles (same rows, vde's indexes but the
   depth-order one) and a closure table, one row per (ancestor, descendant,
@@ -103,7 +103,7 @@ BUILD: list[str] = [
     "CREATE INDEX adj_map_items_roots ON adj_map_items (coord_user_id, coord_group_id) "
     "WHERE parent_id IS NULL",
     # The same state for all: indexes built once over the rows (vde's table also
-    # holds the dead rows of the seed comparison's rolled-back writes), heap
+    # holds the dead rows of the original-schema comparison's rolled-back writes), heap
     # vacuumed, fresh statistics.
     *(f"REINDEX TABLE {table}" for table in (
         "vde_map_items", "free_map_items", "plain_map_items", "cl_map_items",
@@ -124,7 +124,7 @@ def on_free(sql: str, table: str = "free_map_items") -> str:
     return sql.replace("vde_map_items", table)
 
 
-# -- vde's statements (reads: vde.mapping.queries; writes: the seed workload's) --
+# -- vde's statements (reads: vde.mapping.queries; writes: the workload's) --------
 VDE_ANCESTORS = f"""SELECT {select_list(MapItem, "m")}, {_CONTENT}
 FROM vde_map_items m JOIN vde_base_items b ON b.id = m.ref_item_id
 WHERE m.coord_user_id = $1 AND m.coord_group_id = $2 AND m.path = ANY ($3::varchar[])

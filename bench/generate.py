@@ -1,8 +1,8 @@
 """The bench's data set, generated once in Python and copied into both schemas.
 
-Everything is drawn from one seeded ``random.Random``, so two runs load the same
-rows and draw the same query parameters. Ids are given explicitly (identity
-columns accept them) so both databases hold identical rows, and parents come
+Everything is drawn from one ``random.Random`` (``RANDOM_SEED``), so two runs
+load the same rows and draw the same query parameters. Ids are given explicitly
+(identity columns accept them) so both databases hold identical rows, and parents come
 before their children so any tree check sees a consistent map.
 """
 
@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-SEED = 6
+from vde.llm.job_status import JobStatus
+
+RANDOM_SEED = 6
 #: A fixed clock: rows must not depend on the day the bench runs.
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -32,7 +34,7 @@ COPY_SHARE = 0.10
 BIG_MAP_OWNER = 1
 MAPS_PER_SMALL_OWNER = 2
 
-JOB_STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
+JOB_STATUSES = tuple(str(status) for status in JobStatus)
 
 Row = tuple[Any, ...]
 
@@ -228,7 +230,7 @@ def _tiles(rng: random.Random, facts: Facts) -> Iterator[tuple[str, Row]]:
 
 def generate() -> Dataset:
     """The whole data set (about 1.3 million rows, 574k of them tiles)."""
-    rng = random.Random(SEED)
+    rng = random.Random(RANDOM_SEED)
     facts = Facts()
     rows: dict[str, list[Row]] = {name: [] for name in COLUMNS}
     for part in (_auth(rng, facts), _content(rng), _tiles(rng, facts)):

@@ -1,7 +1,7 @@
 """``python -m bench.load``: 16 clients at once on the repository mix, then invariants.
 
 Not a test: it reports throughput and errors. On a scratch database (embedded
-server, or ``DATABASE_URL``'s), migrated and seeded with a few small maps, each
+server, or ``DATABASE_URL``'s), migrated and given a few small maps, each
 client runs, for ``--seconds``, a weighted mix of what repositories do: reads (a
 tile by coordinates, descendants, children), tile inserts, subtree moves (also
 across maps) and swaps through ``vde.mapping.moves``, subtree deletes, and
@@ -67,9 +67,10 @@ INSERT INTO vde_map_items (coord_user_id, coord_group_id, path, item_type,
                            parent_id, ref_item_id)
 VALUES ($1, $2, $3, 'base', $4, $5)
 """
-# The seed's move (``--moves seed``): the tile and its subtree in one UPDATE, no
-# explicit locks; the tree trigger checks the result at the end of the statement.
-SEED_MOVE_SQL = """
+# The original app's move (``--moves original``): the tile and its subtree in
+# one UPDATE, no explicit locks; the tree trigger checks the result at the end
+# of the statement.
+ORIGINAL_MOVE_SQL = """
 UPDATE vde_map_items SET
     coord_user_id = $4, coord_group_id = $5,
     path = $6 || substr(path, length($3) + 1),
@@ -94,7 +95,7 @@ class Tally:
     examples: dict[str, str] = field(default_factory=dict)
 
 
-async def _seed(conn: asyncpg.Connection) -> list[int]:
+async def _make_maps(conn: asyncpg.Connection) -> list[int]:
     """Eight maps of 43 tiles (root, 6 children, 36 grandchildren); the item ids."""
     items = [
         await conn.fetchval(
@@ -131,14 +132,14 @@ class Client:
     """One repository user with its own connection."""
 
     def __init__(
-        self, pool: asyncpg.Pool, items: list[int], seed: int, moves: str
+        self, pool: asyncpg.Pool, items: list[int], number: int, moves: str
     ) -> None:
         #: the pool for reads; a write's transaction while it runs
         self.conn: asyncpg.Pool | asyncpg.Connection = pool
         self.pool = pool
         self.moves = moves
         self.items = items
-        self.rng = random.Random(seed)
+        self.rng = random.Random(number)
 
     async def _tile(self, shortest: int, longest: int) -> asyncpg.Record | None:
         user, group = self.rng.choice(MAPS)
@@ -187,9 +188,9 @@ class Client:
             return
         step = str(self.rng.randint(0, 6))
         path = f"{target['path']},{step}" if target["path"] else step
-        if self.moves == "seed":
+        if self.moves == "original":
             await self.conn.execute(
-                SEED_MOVE_SQL,
+                ORIGINAL_MOVE_SQL,
                 *(tile["coord_user_id"], tile["coord_group_id"], tile["path"]),
                 *(target["coord_user_id"], target["coord_group_id"], path),
                 *(tile["id"], target["id"]),
@@ -234,7 +235,7 @@ WRITES = {"insert_tile", "move_subtree", "swap_tiles", "delete_subtree",
 
 
 async def _run_client(client: Client, deadline: float, tally: Tally) -> None:
-    mix = {**MIX, "swap_tiles": 0} if client.moves == "seed" else MIX
+    mix = {**MIX, "swap_tiles": 0} if client.moves == "original" else MIX
     names = list(mix)
     weights = list(mix.values())
     while time.monotonic() < deadline:
@@ -275,7 +276,7 @@ async def run(
 ) -> tuple[Tally, dict[str, int]]:
     setup = await asyncpg.connect(url)
     try:
-        items = await _seed(setup)
+        items = await _make_maps(setup)
         tally = Tally()
         # Writes run in Piccolo's transactions (run_atomic) on the engine the
         # tables use, pointed at the scratch database: one connection a client.
@@ -286,9 +287,9 @@ async def run(
                 deadline = time.monotonic() + seconds
                 await asyncio.gather(
                     *(
-                        _run_client(Client(engine.pool, items, seed, moves),
+                        _run_client(Client(engine.pool, items, number, moves),
                                     deadline, tally)
-                        for seed in range(clients)
+                        for number in range(clients)
                     )
                 )
         facts = {
@@ -360,9 +361,9 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument(
         "--moves",
-        choices=["vde", "seed"],
+        choices=["vde", "original"],
         default="vde",
-        help="vde.mapping.moves (move_subtree, swap_tiles), or the seed's one "
+        help="vde.mapping.moves (move_subtree, swap_tiles), or the original app's one "
         "UPDATE per move without explicit locks (no swaps)",
     )
     args = parser.parse_args()

@@ -1,10 +1,10 @@
-"""vde.mapping's operations next to the nearest thing the seed's repositories did.
+"""vde.mapping's operations next to what the original app's repositories did.
 
 Each operation runs on the 574k-tile data set for subtrees of 1 tile (a leaf of
 the big map), 259 tiles (a depth-3 tile of the big map) and 20,000 tiles (a
 subtree added for this bench under the root of owner 4,999, on both sides).
 vde's side calls the Python function (``vde.mapping``) on an asyncpg
-connection; the seed's side sends the statements its repositories sent (parent
+connection; the original app's side sends the statements its repositories sent (parent
 looked up by coordinates, ``LIKE`` ranges, a swap through the temporary
 direction 7, no content cleanup, no history lock). Each run is rolled back.
 Statements are counted from asyncpg's query log (transaction control and
@@ -24,8 +24,8 @@ from typing import Any
 import asyncpg
 
 from bench.databases import Side
-from bench.generate import BASE_ITEMS, BIG_MAP_OWNER, SEED, Facts
-from bench.workload import NEW_ID_OFFSET, SEED_SQL
+from bench.generate import BASE_ITEMS, BIG_MAP_OWNER, RANDOM_SEED, Facts
+from bench.workload import NEW_ID_OFFSET, ORIGINAL_SQL
 from vde.mapping import (
     MapCoordinates,
     add_tile,
@@ -41,9 +41,9 @@ Case = dict[str, Any]
 #: The owner of the map holding two 20,000-tile subtrees ('1' and '2').
 BIG_SUBTREE_OWNER = 4_999
 BIG_SUBTREE = 20_000
-#: The seed's delete of 20,000 tiles cascades row by row over an unindexed
+#: The original app's delete of 20,000 tiles cascades row by row over an unindexed
 #: parent_id (about 34 ms a tile here: over 10 minutes); it is not run.
-SKIP_SEED = {("delete subtree", "20,000")}
+SKIP_ORIGINAL = {("delete subtree", "20,000")}
 
 
 def subtree_paths(top: str, size: int) -> list[str]:
@@ -133,35 +133,35 @@ def _parent(path: str) -> str:
     return "" if len(path) == 1 else path[:-2]
 
 
-# -- the seed's side: the statements its repositories sent ------------------------
-async def seed_move(conn: asyncpg.Connection, side: Side, c: Case) -> None:
+# -- the original app's side: the statements its repositories sent ----------
+async def original_move(conn: asyncpg.Connection, side: Side, c: Case) -> None:
     parent = await _id_at(conn, side, c["user"], _parent(c["to_path"]))
-    await conn.execute(SEED_SQL["move subtree"], c["user"], 0, c["path"],
+    await conn.execute(ORIGINAL_SQL["move subtree"], c["user"], 0, c["path"],
                        c["to_path"], parent)
 
 
-async def seed_swap(conn: asyncpg.Connection, side: Side, c: Case) -> None:
+async def original_swap(conn: asyncpg.Connection, side: Side, c: Case) -> None:
     """Through the temporary direction 7 (which vde's paths forbid)."""
     a_parent = await _id_at(conn, side, c["user"], _parent(c["path"]))
     b_parent = await _id_at(conn, side, c["user"], _parent(c["other"]))
     temp = f"{_parent(c['path'])},7" if len(c["path"]) > 1 else "7"
-    move = SEED_SQL["move subtree"]
+    move = ORIGINAL_SQL["move subtree"]
     await conn.execute(move, c["user"], 0, c["path"], temp, a_parent)
     await conn.execute(move, c["user"], 0, c["other"], c["path"], a_parent)
     await conn.execute(move, c["user"], 0, temp, c["other"], b_parent)
 
 
-async def seed_copy(conn: asyncpg.Connection, side: Side, c: Case) -> None:
+async def original_copy(conn: asyncpg.Connection, side: Side, c: Case) -> None:
     parent = await _id_at(conn, side, c["user"], _parent(c["to_path"]))
-    await conn.execute(SEED_SQL["copy subtree"], c["user"], 0, c["path"], c["user"],
+    await conn.execute(ORIGINAL_SQL["copy subtree"], c["user"], 0, c["path"], c["user"],
                        0, NEW_ID_OFFSET, c["to_path"], parent)
 
 
-async def seed_delete(conn: asyncpg.Connection, side: Side, c: Case) -> None:
-    await conn.execute(SEED_SQL["delete subtree"], c["user"], 0, c["path"])
+async def original_delete(conn: asyncpg.Connection, side: Side, c: Case) -> None:
+    await conn.execute(ORIGINAL_SQL["delete subtree"], c["user"], 0, c["path"])
 
 
-async def seed_add(conn: asyncpg.Connection, side: Side, c: Case) -> None:
+async def original_add(conn: asyncpg.Connection, side: Side, c: Case) -> None:
     parent = await _id_at(conn, side, c["user"], _parent(c["to_path"]))
     item = await conn.fetchval(
         "INSERT INTO vde_base_items (title, content) VALUES ($1, $2) RETURNING id",
@@ -174,7 +174,7 @@ async def seed_add(conn: asyncpg.Connection, side: Side, c: Case) -> None:
     )
 
 
-async def seed_edit(conn: asyncpg.Connection, side: Side, c: Case) -> None:
+async def original_edit(conn: asyncpg.Connection, side: Side, c: Case) -> None:
     """Read the tile's item, then max + 1 (no lock), the version, the update."""
     tile = await conn.fetchrow(
         f"SELECT id, ref_item_id FROM {side.table('map_items')} "
@@ -199,7 +199,7 @@ async def seed_edit(conn: asyncpg.Connection, side: Side, c: Case) -> None:
     )
 
 
-async def seed_create_map(conn: asyncpg.Connection, side: Side, c: Case) -> None:
+async def original_create_map(conn: asyncpg.Connection, side: Side, c: Case) -> None:
     owner = await conn.fetchval(
         f"SELECT mapping_user_id FROM {side.table('user_mapping')} "
         "WHERE auth_user_id = $1", c["auth_user"],
@@ -240,15 +240,15 @@ VDE: dict[str, Callable[[asyncpg.Connection, Case], Awaitable[Any]]] = {
     "update content": lambda conn, c: update_content(conn, _at(c), content="edited"),
     "create map": lambda conn, c: create_map(conn, c["auth_user"], "Map", ""),
 }
-SEED_SIDE = {
-    "move subtree": seed_move,
-    "swap subtrees": seed_swap,
-    "copy subtree": seed_copy,
-    "copy subtree, shared content": seed_copy,
-    "delete subtree": seed_delete,
-    "add tile": seed_add,
-    "update content": seed_edit,
-    "create map": seed_create_map,
+ORIGINAL_SIDE = {
+    "move subtree": original_move,
+    "swap subtrees": original_swap,
+    "copy subtree": original_copy,
+    "copy subtree, shared content": original_copy,
+    "delete subtree": original_delete,
+    "add tile": original_add,
+    "update content": original_edit,
+    "create map": original_create_map,
 }
 
 
@@ -280,7 +280,8 @@ MAP_OPERATIONS: list[MapOperation] = [
                      "copy subtree, shared content")
         for size, runs, warmup in (("1", 20, 4), ("259", 10, 2), ("20,000", 3, 1))
     ),
-    # The seed's delete of 259 tiles takes seconds (see SKIP_SEED): fewer runs.
+    # The original app's delete of 259 tiles takes seconds (SKIP_ORIGINAL): fewer
+    # runs.
     MapOperation("delete subtree", "1", 10, 2, _subtree("1")),
     MapOperation("delete subtree", "259", 3, 1, _subtree("259")),
     MapOperation("delete subtree", "20,000", 3, 1, _subtree("20,000")),
@@ -315,7 +316,7 @@ async def _once(
         if "VDE_" in text and not text.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
             statements.append(text)
 
-    run = _vde(VDE[op.name]) if side.name == "vde" else SEED_SIDE[op.name]
+    run = _vde(VDE[op.name]) if side.name == "vde" else ORIGINAL_SIDE[op.name]
     transaction = conn.transaction()
     await transaction.start()
     conn.add_query_logger(record)
@@ -342,14 +343,14 @@ async def run(
         for op in MAP_OPERATIONS:
             if only and op.name not in only:
                 continue
-            rng = random.Random(f"{SEED}:{op.name}:{op.size}")
+            rng = random.Random(f"{RANDOM_SEED}:{op.name}:{op.size}")
             count = op.warmup + max(2, round(op.runs * scale))
             result = MapResult(op.name, op.size, count - op.warmup,
                                {s.name: Measured() for s in sides})
             for i in range(count):
                 case = op.draw(rng, facts)
                 for side in sides if i % 2 == 0 else tuple(reversed(sides)):
-                    if side.name == "seed" and (op.name, op.size) in SKIP_SEED:
+                    if side.name == "original" and (op.name, op.size) in SKIP_ORIGINAL:
                         continue
                     ms, statements = await _once(conns[side.name], side, op, case)
                     if i >= op.warmup:
@@ -358,8 +359,8 @@ async def run(
             results.append(result)
             if log:
                 log(f"{op.name} ({op.size}): vde "
-                    f"{result.sides['vde'].median_ms:.2f} ms, seed "
-                    f"{result.sides['seed'].median_ms:.2f} ms")
+                    f"{result.sides['vde'].median_ms:.2f} ms, original "
+                    f"{result.sides['original'].median_ms:.2f} ms")
         return results
     finally:
         for conn in conns.values():
@@ -368,17 +369,17 @@ async def run(
 
 def table(results: list[MapResult]) -> str:
     lines = [
-        "| operation | subtree | runs | vde ms | vde statements | seed ms "
-        "| seed statements | vde/seed |",
+        "| operation | subtree | runs | vde ms | vde statements | original ms "
+        "| original statements | vde/original |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
-        vde, seed = r.sides["vde"], r.sides["seed"]
-        seed_ms = f"{seed.median_ms:,.2f}" if seed.times_ms else "not run"
-        ratio = _ratio(vde.median_ms / seed.median_ms) if seed.times_ms else "-"
+        vde, original = r.sides["vde"], r.sides["original"]
+        original_ms = f"{original.median_ms:,.2f}" if original.times_ms else "not run"
+        ratio = _ratio(vde.median_ms / original.median_ms) if original.times_ms else "-"
         lines.append(
             f"| {r.name} | {r.size} | {r.runs} | {vde.median_ms:,.2f} "
-            f"| {_counts(vde)} | {seed_ms} | {_counts(seed)} | {ratio} |"
+            f"| {_counts(vde)} | {original_ms} | {_counts(original)} | {ratio} |"
         )
     return "\n".join(lines)
 

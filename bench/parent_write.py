@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -27,6 +26,7 @@ from vde.database import database_url
 from vde.database.forwards import migrate_database
 from vde.database.scratch import create_database, drop_database, scratch_name
 from vde.mapping import MapCoordinates, add_tile, copy_subtree, move_subtree
+from vde.migration_steps import load_migration
 
 MIGRATION = (
     Path(__file__).resolve().parents[1]
@@ -36,10 +36,7 @@ Op = Callable[[asyncpg.Connection], Awaitable[object]]
 
 
 def functions() -> dict[str, str]:
-    spec = importlib.util.spec_from_file_location("vde_parent_write", MIGRATION)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_migration(str(MIGRATION), MIGRATION.name)
     (after,) = module.FORWARDS
     (before,) = module.BACKWARDS
     return {

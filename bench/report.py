@@ -1,4 +1,4 @@
-"""The comparison as a Markdown table, and the issue's targets judged from it."""
+"""The comparison as a Markdown table, and its targets judged from it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bench.compare import Result
 
-#: Queries whose vde time may be at most 1.1x the seed's (issue 6).
+#: Queries whose vde time may be at most 1.1x the original app's.
 POINT_QUERIES = (
     "root of map", "tile by coordinates", "children", "versions of item",
     "session by token", "jobs of user",
@@ -29,20 +29,20 @@ def _ms(value: float) -> str:
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| operation | runs | vde ms | seed ms | vde/seed | rows | "
-        "Seq Scan > 10k rows: vde | seed |",
+        "| operation | runs | vde ms | original ms | vde/original | rows | "
+        "Seq Scan > 10k rows: vde | original |",
         "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for r in results:
-        vde, seed = r.sides["vde"], r.sides["seed"]
+        vde, original = r.sides["vde"], r.sides["original"]
         ratio = f"{r.ratio:.2f}x" if r.ratio >= 0.05 else f"1/{1 / r.ratio:,.0f}"
         rows = sorted(set(vde.rows))
         shown = str(rows[0]) if len(rows) == 1 else f"{rows[0]}-{rows[-1]}"
         mark = f" ({r.mismatches} mismatched)" if r.mismatches else ""
         lines.append(
             f"| {r.name} | {len(vde.times_ms)} | {_ms(vde.median_ms)} | "
-            f"{_ms(seed.median_ms)} | {ratio} | {shown}{mark} | "
-            f"{_scans(r, 'vde')} | {_scans(r, 'seed')} |"
+            f"{_ms(original.median_ms)} | {ratio} | {shown}{mark} | "
+            f"{_scans(r, 'vde')} | {_scans(r, 'original')} |"
         )
     return "\n".join(lines)
 

@@ -1,8 +1,9 @@
-"""The seed's schema, rebuilt from the facts in ``seed-schema.json``.
+"""The original app's schema, rebuilt from the facts in ``seed-schema.json``.
 
-The file was read from the seed's database (columns with types, defaults and
-nullability; constraints and indexes as PostgreSQL prints them), so replaying it
-gives the seed's tables, indexes and foreign keys, missing indexes included.
+The file was read from the original app's database (columns with types,
+defaults and nullability; constraints and indexes as PostgreSQL prints them), so
+replaying it gives its tables, indexes and foreign keys, missing indexes
+included.
 Tables are created bare; keys and indexes come after the data is copied in,
 which only makes loading faster: the resulting database is the same.
 """
@@ -14,10 +15,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-#: The seed's schema facts, carried in bench/ (override with ``VDE_SEED_SCHEMA``).
+#: The original app's schema facts, carried in bench/ (``VDE_SEED_SCHEMA``: another
+#: file).
 DEFAULT_PATH = Path(__file__).resolve().parent / "seed-schema.json"
 
-#: The bench's logical table -> (vde's table, the seed's table); columns agree.
+#: The bench's logical table -> (vde's table, the original app's table); columns agree.
 TABLES: dict[str, tuple[str, str]] = {
     "users": ("vde_users", "users"),
     "user_mapping": ("vde_user_mapping", "vde_user_mapping"),
@@ -86,7 +88,9 @@ def add_keys_and_indexes(schema: dict[str, Any]) -> list[str]:
     ]
     unknown = {c["kind"] for _, c in constraints} - set(_CONSTRAINT_ORDER)
     if unknown:
-        raise ValueError(f"seed schema has constraint kinds the bench lacks: {unknown}")
+        raise ValueError(
+            f"original schema has constraint kinds the bench lacks: {unknown}"
+        )
     named = {c["name"] for _, c in constraints}
     statements += [
         index["definition"]

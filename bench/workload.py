@@ -1,10 +1,10 @@
-"""The workload: the seed's repository queries and four tree writes, in two shapes.
+"""The workload: the original app's queries and four tree writes, in two shapes.
 
-Each operation has vde's SQL (the spec's "Query shapes": prefix as a range on the
+Each operation has vde's SQL (docs/schema.md's "Query shapes": prefix as a range on the
 ``COLLATE "C"`` path, depth from ``length(path)``, page of tiles first and then
-the join, roots through the partial index) and the seed's SQL (``path LIKE $1 ||
+the join, roots through the partial index) and the original app's SQL (``path LIKE $1 ||
 ',%'``, depth from ``string_to_array``). Both run with the same parameters,
-drawn from a generator seeded by the operation's name.
+drawn from a ``random.Random`` whose seed is the operation's name.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any, Literal
 from bench.generate import (
     BASE_ITEMS,
     BIG_MAP_OWNER,
-    SEED,
+    RANDOM_SEED,
     Facts,
     hex_tree,
 )
@@ -35,8 +35,8 @@ Case = dict[str, Any]
 NEW_ID_OFFSET = 10_000_000
 #: Tiles in the map the bulk-load operation copies in.
 BULK_TILES = 20_000
-#: The seed's names for the tables whose names vde changed.
-_SEED_NAMES = {
+#: The original app's names for the tables whose names vde changed.
+_ORIGINAL_NAMES = {
     "vde_api_keys": "apikey",
     "vde_sessions": "sessions",
     "vde_llm_job_results": "llm_job_results",
@@ -50,13 +50,13 @@ def _without_column(sql: str, column: str) -> str:
     return trimmed
 
 
-def _seed_tables(sql: str) -> str:
-    for vde_name, seed_name in _SEED_NAMES.items():
-        sql = sql.replace(f"FROM {vde_name}\n", f"FROM {seed_name}\n")
+def _original_tables(sql: str) -> str:
+    for vde_name, original_name in _ORIGINAL_NAMES.items():
+        sql = sql.replace(f"FROM {vde_name}\n", f"FROM {original_name}\n")
     return sql
 
 
-# -- vde's shapes: the SQL vde ships (vde.<app>.queries); writes as the seed's -----
+# -- vde's shapes: the SQL vde ships (vde.<app>.queries); writes as the original's
 VDE_SQL: dict[str, str] = {
     "root of map": mapping.MAP_ROOT_SQL,
     "roots of user": mapping.MAP_ROOTS_SQL,
@@ -94,38 +94,38 @@ VDE_SQL: dict[str, str] = {
     """,
 }
 
-# -- the seed's shapes --------------------------------------------------------------
-_SEED_DEPTH = "array_length(string_to_array({}, ','), 1)"
-_SEED_TILES = f"""
+# -- the original app's shapes ---------------------------------------------------
+_ORIGINAL_DEPTH = "array_length(string_to_array({}, ','), 1)"
+_ORIGINAL_TILES = f"""
     SELECT {select_list(MapItem, "m")}, b.title, b.content, b.preview, b.link
     FROM vde_map_items m JOIN vde_base_items b ON b.id = m.ref_item_id
     WHERE m.coord_user_id = $1 AND m.coord_group_id = $2
       AND m.path LIKE $3 || ',%'
 """
-SEED_SQL: dict[str, str] = {
-    # Same statement (the seed's table names): only the schema differs.
+ORIGINAL_SQL: dict[str, str] = {
+    # Same statement (the original app's table names): only the schema differs.
     **{
-        name: _seed_tables(VDE_SQL[name])
+        name: _original_tables(VDE_SQL[name])
         for name in (
             "root of map", "roots of user", "tile by coordinates", "children",
             "copies of tile", "versions of item", "session by token",
         )
     },
-    # The seed's apikey has no config_id (better-auth 1.7's, vde issue 9).
-    "api key by key": _seed_tables(
+    # The original app's apikey has no config_id (better-auth 1.7's).
+    "api key by key": _original_tables(
         _without_column(auth.API_KEY_BY_HASH_SQL, "config_id")
     ),
-    # The seed ordered by time only; vde breaks ties by id.
+    # The original app ordered by time only; vde breaks ties by id.
     "jobs of user": """
         SELECT * FROM llm_job_results WHERE user_id = $1
         ORDER BY created_at DESC LIMIT $2
     """,
-    "descendants": f"""{_SEED_TILES}
-        ORDER BY {_SEED_DEPTH.format("m.path")}, m.path, m.id
+    "descendants": f"""{_ORIGINAL_TILES}
+        ORDER BY {_ORIGINAL_DEPTH.format("m.path")}, m.path, m.id
     """,
-    "descendants, 2 generations": f"""{_SEED_TILES}
-          AND {_SEED_DEPTH.format("m.path")} <= {_SEED_DEPTH.format("$3")} + $4
-        ORDER BY {_SEED_DEPTH.format("m.path")}, m.path, m.id
+    "descendants, 2 generations": f"""{_ORIGINAL_TILES}
+          AND {_ORIGINAL_DEPTH.format("m.path")} <= {_ORIGINAL_DEPTH.format("$3")} + $4
+        ORDER BY {_ORIGINAL_DEPTH.format("m.path")}, m.path, m.id
     """,
     **{
         name: VDE_SQL[name].replace(
@@ -147,17 +147,17 @@ class Operation:
     warmup: int
     draw: Callable[[random.Random, Facts], Case]
     vde_args: Callable[[Case], tuple[Any, ...]]
-    #: the seed's parameters where its statement takes others (default: vde's)
-    seed_args: Callable[[Case], tuple[Any, ...]] | None = None
+    #: the original app's parameters where its statement takes others (default: vde's)
+    original_args: Callable[[Case], tuple[Any, ...]] | None = None
 
     def args(self, side: str, case: Case) -> tuple[Any, ...]:
-        if side == "seed" and self.seed_args is not None:
-            return self.seed_args(case)
+        if side == "original" and self.original_args is not None:
+            return self.original_args(case)
         return self.vde_args(case)
 
     def cases(self, facts: Facts, scale: float = 1.0) -> list[Case]:
         """Parameters of every run (warm-up first), the same on every bench run."""
-        rng = random.Random(f"{SEED}:{self.name}")
+        rng = random.Random(f"{RANDOM_SEED}:{self.name}")
         count = self.warmup + max(3, round(self.runs * scale))
         return [self.draw(rng, facts) for _ in range(count)]
 

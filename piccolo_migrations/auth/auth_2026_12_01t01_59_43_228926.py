@@ -14,7 +14,7 @@ DESCRIPTION = "better-auth 1.7: verification value not unique, identifier and va
 SQUAWK_IGNORE_FILE = {
     "ban-drop-constraint": (
         "the UNIQUE on vde_verification_tokens.value made better-auth's second "
-        "password-reset request of one user fail (issue 9)"
+        "password-reset request of one user fail"
     ),
     "changing-column-type": (
         "refill_interval and rate_limit_time_window hold milliseconds; a 30-day "

@@ -1,5 +1,6 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+
+from vde.migration_steps import add_raw_steps
 
 ID = "2026-11-26T17:26:43:939325"
 VERSION = "1.38.0"
@@ -18,24 +19,8 @@ FORWARDS = (
 BACKWARDS = "DROP INDEX vde_llm_job_results_user_created"
 
 
-async def run(sql: str) -> None:
-    engine = engine_finder()
-    assert engine is not None
-    await engine.run_ddl(sql)
-
-
 async def forwards():
     manager = MigrationManager(
         migration_id=ID, app_name="llm", description=DESCRIPTION
     )
-
-    async def raw_forwards():
-        await run(FORWARDS)
-
-    async def raw_backwards():
-        await run(BACKWARDS)
-
-    manager.add_raw(raw_forwards)
-    manager.add_raw_backwards(raw_backwards)
-
-    return manager
+    return add_raw_steps(manager, FORWARDS, BACKWARDS)

@@ -1,5 +1,6 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+
+from vde.migration_steps import add_raw_steps
 
 ID = "2026-11-26T17:26:38:707864"
 VERSION = "1.38.0"
@@ -21,7 +22,7 @@ NEW_TABLE = "-- the table is new (previous migration): no client relies on it ye
 
 
 def to_identity(table: str) -> list[str]:
-    # Piccolo only has SERIAL; the spec wants identity ids (as the seed had).
+    # Piccolo only has SERIAL; vde's ids are identity columns.
     return [
         f"{NEW_TABLE}-- squawk-ignore ban-drop-default\n"
         f"ALTER TABLE {table} ALTER COLUMN id DROP DEFAULT",
@@ -45,7 +46,7 @@ def to_serial(table: str) -> list[str]:
 
 FORWARDS = [
     *(sql for table in IDENTITY_TABLES for sql in to_identity(table)),
-    # Piccolo writes DEFAULT NULL for a Varchar without default; the spec has none.
+    # Piccolo writes DEFAULT NULL for a Varchar without default; vde's has none.
     f"{NEW_TABLE}-- squawk-ignore ban-drop-default\n"
     "ALTER TABLE vde_map_items ALTER COLUMN item_type DROP DEFAULT",
     # Byte order makes a path prefix an index range (Piccolo has no collation).
@@ -66,25 +67,8 @@ BACKWARDS = [
 ]
 
 
-async def run_all(statements: list[str]) -> None:
-    engine = engine_finder()
-    assert engine is not None
-    for sql in statements:
-        await engine.run_ddl(sql)
-
-
 async def forwards():
     manager = MigrationManager(
         migration_id=ID, app_name="mapping", description=DESCRIPTION
     )
-
-    async def raw_forwards():
-        await run_all(FORWARDS)
-
-    async def raw_backwards():
-        await run_all(BACKWARDS)
-
-    manager.add_raw(raw_forwards)
-    manager.add_raw_backwards(raw_backwards)
-
-    return manager
+    return add_raw_steps(manager, FORWARDS, BACKWARDS)

@@ -1,4 +1,4 @@
-"""Each map is a proper tree, enforced by PostgreSQL (issue 5, item 1).
+"""Each map is a proper tree, enforced by PostgreSQL.
 
 Design: a statement-level AFTER INSERT / AFTER UPDATE trigger with transition
 tables checks, in one set-based query per statement, every new or moved tile
@@ -7,13 +7,14 @@ against its parent and every moved tile's children. A 20,000-tile COPY costs
 18, median of 11; PostgreSQL 15 within 0.93-1.22x on a noisy machine;
 bench/tree_check.py, docs/benchmarks.md "Tree consistency check"): inside the 1.3x
 target, where a row-level deferred constraint trigger was measured at 1.55x.
-The price: the tree must be whole at the end of each statement. The seed's
-one-UPDATE move, its level-by-level copy and vde's helpers (vde/mapping/moves.py)
+The price: the tree must be whole at the end of each statement. A move in one
+UPDATE and a copy one level per statement (vde/mapping/moves.py, copies.py)
 are; "parent first, children in a second statement" is refused.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+
+from vde.migration_steps import add_raw_steps
 
 ID = "2026-11-26T17:35:14:090003"
 VERSION = "1.38.0"
@@ -170,25 +171,8 @@ BACKWARDS = [
 ]
 
 
-async def run_all(statements: list[str]) -> None:
-    engine = engine_finder()
-    assert engine is not None
-    for sql in statements:
-        await engine.run_ddl(sql)
-
-
 async def forwards():
     manager = MigrationManager(
         migration_id=ID, app_name="mapping", description=DESCRIPTION
     )
-
-    async def raw_forwards():
-        await run_all(FORWARDS)
-
-    async def raw_backwards():
-        await run_all(BACKWARDS)
-
-    manager.add_raw(raw_forwards)
-    manager.add_raw_backwards(raw_backwards)
-
-    return manager
+    return add_raw_steps(manager, FORWARDS, BACKWARDS)

@@ -1,15 +1,15 @@
 """A sequence that hands out map-owner ids (``vde_user_mapping.mapping_user_id``).
 
 ``vde.mapping.owners.mapping_user_id_for`` takes the next value for a user's
-first map. "max + 1" (the original app's way) gives two new users the same id
-when they race; a sequence never does, and never waits for another transaction.
-The column keeps no default (the spec's contract: an insert that forgets the id
-still fails); the sequence is OWNED BY the column, so dropping the column or the
-table drops it too. Beyond the spec (issue 12).
+first map. "max + 1" gives two new users the same id when they race; a
+sequence never does, and never waits for another transaction. The column keeps
+no default (an insert that forgets the id still fails); the sequence is OWNED
+BY the column, so dropping the column or the table drops it too.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+
+from vde.migration_steps import add_raw_steps
 
 ID = "2026-12-01T02:05:00:000000"
 VERSION = "1.38.0"
@@ -27,25 +27,8 @@ FORWARDS = [
 BACKWARDS = [f"DROP SEQUENCE {SEQUENCE}"]
 
 
-async def run_all(statements: list[str]) -> None:
-    engine = engine_finder()
-    assert engine is not None
-    for sql in statements:
-        await engine.run_ddl(sql)
-
-
 async def forwards():
     manager = MigrationManager(
         migration_id=ID, app_name="mapping", description=DESCRIPTION
     )
-
-    async def raw_forwards():
-        await run_all(FORWARDS)
-
-    async def raw_backwards():
-        await run_all(BACKWARDS)
-
-    manager.add_raw(raw_forwards)
-    manager.add_raw_backwards(raw_backwards)
-
-    return manager
+    return add_raw_steps(manager, FORWARDS, BACKWARDS)

@@ -1,6 +1,6 @@
 """The tree check's "children moved along" query stays linear in the tiles moved.
 
-The check of issue 5 (mapping_2026_11_26t17_35_14_090003) joined the UPDATE's
+The tree check of mapping_2026_11_26t17_35_14_090003 joined the UPDATE's
 new and old transition tables to find the tiles that changed place, under
 ``LIMIT 1``: the planner chose a nested loop over both tuplestores, so moving a
 20,000-tile subtree took 36 s in the trigger (0.5 s without it; PostgreSQL 15,
@@ -10,11 +10,9 @@ that moved, and an unmoved tile's children are where they were. Same rule, same
 error (``vde_map_items_tree_children``); one index lookup per updated tile.
 """
 
-import importlib.util
-from pathlib import Path
-
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+
+from vde.migration_steps import add_raw_steps, load_migration
 
 ID = "2026-12-01T02:05:30:000000"
 VERSION = "1.38.0"
@@ -114,11 +112,7 @@ $function$
 
 def _tree_migration_function() -> str:
     """The function as the tree migration created it (that file never changes)."""
-    path = Path(__file__).with_name("mapping_2026_11_26t17_35_14_090003.py")
-    spec = importlib.util.spec_from_file_location("vde_tree_migration", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_migration(__file__, "mapping_2026_11_26t17_35_14_090003.py")
     text: str = module.TREE_CHECK_FUNCTION
     return text.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
 
@@ -126,25 +120,8 @@ def _tree_migration_function() -> str:
 BACKWARDS = [_tree_migration_function()]
 
 
-async def run_all(statements: list[str]) -> None:
-    engine = engine_finder()
-    assert engine is not None
-    for sql in statements:
-        await engine.run_ddl(sql)
-
-
 async def forwards():
     manager = MigrationManager(
         migration_id=ID, app_name="mapping", description=DESCRIPTION
     )
-
-    async def raw_forwards():
-        await run_all(FORWARDS)
-
-    async def raw_backwards():
-        await run_all(BACKWARDS)
-
-    manager.add_raw(raw_forwards)
-    manager.add_raw_backwards(raw_backwards)
-
-    return manager
+    return add_raw_steps(manager, FORWARDS, BACKWARDS)

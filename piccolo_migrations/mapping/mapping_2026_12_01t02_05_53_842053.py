@@ -3,7 +3,7 @@
 Without a pinned search_path, ``vde_map_items`` in the function's queries was
 looked up along the caller's path, where ``pg_temp`` comes first: the
 application's role could create a TEMP table of that name holding a fake
-parent and commit a tile that breaks the tree (issue 13). Now the function runs
+parent and commit a tile that breaks the tree. Now the function runs
 with ``search_path = pg_catalog, pg_temp`` (built-ins first, temporary objects
 last) and reads the table it fires on by schema and name (``TG_TABLE_SCHEMA``,
 ``TG_TABLE_NAME``). Only that changes: the checks and messages are those of
@@ -11,11 +11,9 @@ migration 2026-12-01T02:05:30:000000 (the tree migration's, with children
 looked up by index), whose text BACKWARDS restores.
 """
 
-import importlib.util
-from pathlib import Path
-
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+
+from vde.migration_steps import add_raw_steps, load_migration
 
 ID = "2026-12-01T02:05:53:842053"
 VERSION = "1.38.0"
@@ -116,11 +114,7 @@ $function$
 def _previous_function() -> str:
     """The function as the migration before this one made it (that file never
     changes)."""
-    path = Path(__file__).with_name("mapping_2026_12_01t02_05_30_000000.py")
-    spec = importlib.util.spec_from_file_location("vde_tree_check_linear", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_migration(__file__, "mapping_2026_12_01t02_05_30_000000.py")
     (text,) = module.FORWARDS
     assert isinstance(text, str)
     return text
@@ -130,24 +124,8 @@ def _previous_function() -> str:
 BACKWARDS = _previous_function()
 
 
-async def run(sql: str) -> None:
-    engine = engine_finder()
-    assert engine is not None
-    await engine.run_ddl(sql)
-
-
 async def forwards():
     manager = MigrationManager(
         migration_id=ID, app_name="mapping", description=DESCRIPTION
     )
-
-    async def raw_forwards():
-        await run(FORWARDS)
-
-    async def raw_backwards():
-        await run(BACKWARDS)
-
-    manager.add_raw(raw_forwards)
-    manager.add_raw_backwards(raw_backwards)
-
-    return manager
+    return add_raw_steps(manager, FORWARDS, BACKWARDS)

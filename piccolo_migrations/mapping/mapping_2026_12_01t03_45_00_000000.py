@@ -1,4 +1,4 @@
-"""The page of descendants by depth, read in index order (issue 14, item 1).
+"""The page of descendants by depth, read in index order.
 
 ``descendants(..., limit=N)`` orders a subtree by depth (``length(path)``), then
 path. The coordinates index holds a subtree in path order, so a page had to read
@@ -20,7 +20,8 @@ used before (a whole small subtree is read exactly as before).
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+
+from vde.migration_steps import add_raw_steps
 
 ID = "2026-12-01T03:45:00:000000"
 VERSION = "1.38.0"
@@ -39,24 +40,8 @@ FORWARDS = (
 BACKWARDS = "DROP INDEX vde_map_items_depth_order"
 
 
-async def run(sql: str) -> None:
-    engine = engine_finder()
-    assert engine is not None
-    await engine.run_ddl(sql)
-
-
 async def forwards():
     manager = MigrationManager(
         migration_id=ID, app_name="mapping", description=DESCRIPTION
     )
-
-    async def raw_forwards():
-        await run(FORWARDS)
-
-    async def raw_backwards():
-        await run(BACKWARDS)
-
-    manager.add_raw(raw_forwards)
-    manager.add_raw_backwards(raw_backwards)
-
-    return manager
+    return add_raw_steps(manager, FORWARDS, BACKWARDS)

@@ -1,7 +1,7 @@
-"""The tree check costs little when there is little to check (issue 14, item 2).
+"""The tree check costs little when there is little to check.
 
-Before (measured on the issue-5 text of mapping_2026_11_26t17_35_14_090003; on
-main the function it replaces is mapping_2026_12_01t02_05_53_842053's, which
+Before (measured on the text of mapping_2026_11_26t17_35_14_090003; the
+function this one replaces is mapping_2026_12_01t02_05_53_842053's, which
 already looked children up by index), the AFTER UPDATE check planned two
 queries on every UPDATE of tiles, also when no column it reads changed (a title
 or time update; the ``origin_id`` SET NULL that the foreign-key action runs when
@@ -43,11 +43,9 @@ messages and the FOR SHARE locks on parents are unchanged
 (tests/mapping/test_tree.py passes as it was).
 """
 
-import importlib.util
-from pathlib import Path
-
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+
+from vde.migration_steps import add_raw_steps, load_migration
 
 ID = "2026-12-01T03:45:01:000000"
 VERSION = "1.38.0"
@@ -190,18 +188,14 @@ $function$
 """
 
 
-# Run with SCHEMA filled in (raw_forwards below).
+# Run with SCHEMA filled in (forwards below).
 FORWARDS = [TREE_CHECK_FUNCTION]
 
 
 def _previous_function() -> str:
     """The function as the migration before this one made it (that file never
     changes)."""
-    path = Path(__file__).with_name("mapping_2026_12_01t02_05_53_842053.py")
-    spec = importlib.util.spec_from_file_location("vde_tree_check_pinned", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_migration(__file__, "mapping_2026_12_01t02_05_53_842053.py")
     text: str = module.FORWARDS
     return text
 
@@ -209,28 +203,8 @@ def _previous_function() -> str:
 BACKWARDS = [_previous_function()]
 
 
-async def run_all(statements: list[str]) -> None:
-    engine = engine_finder()
-    assert engine is not None
-    for sql in statements:
-        await engine.run_ddl(sql)
-
-
 async def forwards():
     manager = MigrationManager(
         migration_id=ID, app_name="mapping", description=DESCRIPTION
     )
-
-    async def raw_forwards():
-        engine = engine_finder()
-        assert engine is not None
-        (row,) = await engine.run_ddl("SELECT quote_ident(current_schema()) AS name")
-        await run_all([sql.replace(SCHEMA, row["name"]) for sql in FORWARDS])
-
-    async def raw_backwards():
-        await run_all(BACKWARDS)
-
-    manager.add_raw(raw_forwards)
-    manager.add_raw_backwards(raw_backwards)
-
-    return manager
+    return add_raw_steps(manager, FORWARDS, BACKWARDS, schema_placeholder=SCHEMA)

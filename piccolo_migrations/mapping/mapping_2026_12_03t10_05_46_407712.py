@@ -41,29 +41,16 @@ writes and checks nothing. Rules, names and messages are those of the
 migration before, whose function BACKWARDS restores.
 """
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+
+from vde.migration_steps import add_raw_steps, load_migration
 
 ID = "2026-12-03T10:05:46:407712"
 VERSION = "1.38.0"
 DESCRIPTION = "tree check: a new child writes its parent, for REPEATABLE READ"
 
-
-def _previous() -> ModuleType:
-    """The migration before this one (that file never changes)."""
-    path = Path(__file__).with_name("mapping_2026_12_01t03_45_01_000000.py")
-    spec = importlib.util.spec_from_file_location("vde_tree_check_cached", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-PREVIOUS = _previous()
+# The migration before this one (that file never changes).
+PREVIOUS = load_migration(__file__, "mapping_2026_12_01t03_45_01_000000.py")
 # The table, schema-qualified: SCHEMA is replaced by the migration's schema.
 SCHEMA: str = PREVIOUS.SCHEMA
 TILES: str = PREVIOUS.TILES
@@ -180,26 +167,8 @@ FORWARDS = [TREE_CHECK_FUNCTION]
 BACKWARDS: list[str] = PREVIOUS.FORWARDS
 
 
-async def run_in_schema(statements: list[str]) -> None:
-    engine = engine_finder()
-    assert engine is not None
-    (row,) = await engine.run_ddl("SELECT quote_ident(current_schema()) AS name")
-    for sql in statements:
-        await engine.run_ddl(sql.replace(SCHEMA, row["name"]))
-
-
 async def forwards():
     manager = MigrationManager(
         migration_id=ID, app_name="mapping", description=DESCRIPTION
     )
-
-    async def raw_forwards():
-        await run_in_schema(FORWARDS)
-
-    async def raw_backwards():
-        await run_in_schema(BACKWARDS)
-
-    manager.add_raw(raw_forwards)
-    manager.add_raw_backwards(raw_backwards)
-
-    return manager
+    return add_raw_steps(manager, FORWARDS, BACKWARDS, schema_placeholder=SCHEMA)

@@ -18,6 +18,7 @@ from vde.errors import TargetOccupiedError, TargetTooDeepError, TreeError
 from vde.mapping import copy_subtree, move_subtree, swap_tiles, tile_at
 from vde.mapping.coordinates import MAX_DEPTH, MapCoordinates
 from vde.mapping.invariants import tree_violations
+from vde.mapping.moves import RACE_ATTEMPTS, _retrying_late_children
 
 Row = dict[str, Any]
 TILES = "vde_map_items"
@@ -283,3 +284,35 @@ async def test_a_target_too_deep_for_the_subtree_is_refused_before_writing(
     with pytest.raises(TargetTooDeepError):
         await copy_subtree(vde_conn, top["id"], deep)
     assert await places(vde_conn) == before
+
+
+@pytest.mark.parametrize(
+    ("isolation", "runs"),
+    [
+        ("read_committed", RACE_ATTEMPTS),
+        ("repeatable_read", 1),
+        ("serializable", 1),
+    ],
+)
+async def test_a_refused_move_runs_again_only_where_a_run_sees_newer_rows(
+    vde_conn: asyncpg.Connection, race_map: dict[str, Row], isolation: str, runs: int
+) -> None:
+    # Only READ COMMITTED gives each run a newer snapshot, which may show the
+    # tile that joined the subtree; at the other levels a run again sees the
+    # same rows and is refused the same way.
+    calls = 0
+
+    async def move_without_child(conn: asyncpg.Connection) -> int:
+        nonlocal calls
+        calls += 1
+        status = await conn.execute(
+            f"UPDATE {TILES} SET path = '3' WHERE coord_user_id = 1 AND path = '1'"
+        )
+        return int(status.split()[-1])
+
+    async with vde_conn.transaction(isolation=isolation):
+        with pytest.raises(asyncpg.CheckViolationError) as refused:
+            await _retrying_late_children(vde_conn, move_without_child)
+        assert refused.value.constraint_name == "vde_map_items_tree_children"
+    assert calls == runs
+    assert (await places(vde_conn))[race_map["x"]["id"]] == (1, 0, "1")

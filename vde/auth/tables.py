@@ -105,7 +105,7 @@ class VerificationToken(Table, tablename=tablename("verification_tokens")):
 
 
 class ApiKey(Table, tablename=tablename("api_keys")):
-    """An API key of a user; only its hash is stored (seed name: ``apikey``)."""
+    """An API key of a user; only its hash is stored (better-auth's ``apikey``)."""
 
     id = Text(primary_key=True, default=None)
     name = Text(null=True, default=None)

@@ -6,7 +6,7 @@ from piccolo.columns import JSONB, Text
 from piccolo.constraints import Check
 from piccolo.table import Table
 
-from vde.columns import created_at, tablename, updated_at
+from vde.columns import created_at, one_of, tablename, updated_at
 from vde.llm.job_status import JobStatus
 
 
@@ -15,7 +15,7 @@ class LlmJobResult(Table, tablename=tablename("llm_job_results")):
 
     id = Text(primary_key=True, default=None)
     job_id = Text(unique=True, default=None)
-    # Not a foreign key: jobs may outlive or precede the user row (as in the seed).
+    # Not a foreign key: jobs may outlive or precede the user row.
     user_id = Text(default=None)
     status = Text(default=None, choices=JobStatus)
     request = JSONB(null=True, default=None)
@@ -24,6 +24,4 @@ class LlmJobResult(Table, tablename=tablename("llm_job_results")):
     created_at = created_at()
     updated_at = updated_at()
 
-    vde_llm_job_results_status_check = Check(
-        "status IN ('pending', 'processing', 'completed', 'failed', 'cancelled')"
-    )
+    vde_llm_job_results_status_check = Check(one_of("status", JobStatus))

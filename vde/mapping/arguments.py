@@ -16,7 +16,7 @@ from vde.errors import (
     InvalidMoveError,
     echo,
 )
-from vde.mapping.coordinates import INT4_MAX, MapCoordinates, check_int4
+from vde.mapping.coordinates import INT4_MAX, MapCoordinates, check_count, check_int4
 from vde.mapping.models import Tile
 
 #: Longest auth user id taken (better-auth makes 32-character ids). Far below
@@ -122,15 +122,6 @@ def check_flag(name: str, value: object) -> None:
         raise InvalidArgumentTypeError(
             f"{name} must be True or False, got {echo(value)}"
         )
-
-
-def check_count(name: str, value: object, low: int, high: int | None) -> None:
-    """An ``int`` (not a bool) from ``low`` to ``high`` (None: no upper bound)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgumentTypeError(f"{name} must be an integer, got {echo(value)}")
-    if value < low or (high is not None and value > high):
-        bounds = f"from {low} to {high}" if high is not None else f"{low} or more"
-        raise InvalidArgumentError(f"{name} must be {bounds}, got {echo(value)}")
 
 
 def check_page(generations: object, limit: object, offset: object) -> None:

@@ -1,15 +1,11 @@
 """Edit what a tile shows, keeping every earlier content as a numbered version.
 
-History keeps the original app's meaning: an edit first stores the content it
-is about to replace as the item's next version, then changes the item. So
-version 1 is the first content, version N the content before edit N, and the
-item itself always holds the newest content (it is not a version).
-
-Concurrent editors of one item queue on its row lock (``FOR NO KEY UPDATE``,
-which lets tiles keep pointing at the item); the edit is the NEXT statement,
-so it sees every version committed before the lock was granted and numbers
-come out 1, 2, 3, ... without gaps or errors (under READ COMMITTED, asyncpg's
-default). See also ``vde.mapping.versions.append_version``.
+An edit first stores the content it is about to replace as the item's next
+version, then changes the item. So version 1 is the first content, version N
+the content before edit N, and the item itself always holds the newest content
+(it is not a version). Concurrent editors of one item queue on its row lock
+and get numbers without gaps, as ``vde.mapping.versions`` explains;
+docs/usage.md ("History") tells the story.
 """
 
 from __future__ import annotations
@@ -22,7 +18,9 @@ from vde.mapping.arguments import check_optional_text, check_text, check_tile_re
 from vde.mapping.models import BaseItemVersionRead, Tile
 from vde.mapping.places import TileRef, find_tile
 from vde.mapping.queries import versions
+from vde.mapping.table_names import BASE_ITEM_VERSIONS, BASE_ITEMS, MAP_ITEMS
 from vde.mapping.tables import MapItem
+from vde.mapping.versions import NEXT_VERSION_NUMBER
 from vde.sql import select_list
 from vde.transactions import Executor, connection_of, transaction_of
 
@@ -37,7 +35,7 @@ UNSET: Final = _Unset.UNSET
 #: The tile at $1-$3 with its content, the content's row locked for the edit.
 LOCK_CONTENT_SQL = f"""
 SELECT {select_list(MapItem, "m")}, b.title, b.content, b.preview, b.link
-FROM vde_map_items m JOIN vde_base_items b ON b.id = m.ref_item_id
+FROM {MAP_ITEMS} m JOIN {BASE_ITEMS} b ON b.id = m.ref_item_id
 WHERE m.coord_user_id = $1 AND m.coord_group_id = $2 AND m.path = $3
 FOR NO KEY UPDATE OF b
 """
@@ -45,18 +43,17 @@ FOR NO KEY UPDATE OF b
 #: $1: the item; $2/$4/$6/$8: whether title/content/preview/link were given,
 #: $3/$5/$7/$9: their values; $10: updated_by. Both parts see the item as it
 #: was before the statement, so the version holds the replaced content.
-EDIT_SQL = """
+EDIT_SQL = f"""
 WITH version AS (
-    INSERT INTO vde_base_item_versions
+    INSERT INTO {BASE_ITEM_VERSIONS}
         (base_item_id, title, content, preview, link, version_number, updated_by)
     SELECT b.id, b.title, b.content, b.preview, b.link,
-           (SELECT coalesce(max(v.version_number), 0) + 1
-            FROM vde_base_item_versions v WHERE v.base_item_id = $1),
+           {NEXT_VERSION_NUMBER},
            $10
-    FROM vde_base_items b WHERE b.id = $1
+    FROM {BASE_ITEMS} b WHERE b.id = $1
     RETURNING version_number
 )
-UPDATE vde_base_items SET
+UPDATE {BASE_ITEMS} SET
     title = CASE WHEN $2 THEN $3 ELSE title END,
     content = CASE WHEN $4 THEN $5 ELSE content END,
     preview = CASE WHEN $6 THEN $7 ELSE preview END,
@@ -67,8 +64,8 @@ RETURNING title, content, preview, link
 """
 
 #: The tile at $1-$3 and the base item it shows.
-TILE_CONTENT_SQL = """
-SELECT id, ref_item_id FROM vde_map_items
+TILE_CONTENT_SQL = f"""
+SELECT id, ref_item_id FROM {MAP_ITEMS}
 WHERE coord_user_id = $1 AND coord_group_id = $2 AND path = $3
 """
 
@@ -116,6 +113,8 @@ async def history(executor: Executor, tile: TileRef) -> list[BaseItemVersionRead
     """The saved versions of what ``tile`` shows, newest first (empty: never edited).
 
     Version N is the content before edit N; the current content is the tile's.
+    The read of ``vde.mapping.queries.versions``, for a tile instead of a base
+    item.
     """
     check_tile_ref("tile", tile)
     async with connection_of(executor) as conn:

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from vde.errors import InvalidArgumentError, InvalidCoordinatesError, echo
+from vde.errors import (
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
+    InvalidCoordinatesError,
+    echo,
+)
 from vde.mapping.tables import PATH_PATTERN, MapItem
 
 #: ``fullmatch``, not ``match``: Python's ``$`` also matches before a final
@@ -93,6 +98,19 @@ def _path_problem(path: str) -> str:
         if step not in {"0", "1", "2", "3", "4", "5", "6"}:
             return f"step {position} is {echo(step)}, not a direction 0-6"
     return "expected directions 0-6 separated by commas, e.g. '', '3', '1,4,6'"
+
+
+def check_count(name: str, value: object, low: int, high: int | None) -> None:
+    """An ``int`` (not a bool) from ``low`` to ``high`` (None: no upper bound).
+
+    Here rather than in ``vde.mapping.arguments`` (which uses it too), because
+    :meth:`MapCoordinates.descendant_length_limit` checks its generations.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentTypeError(f"{name} must be an integer, got {echo(value)}")
+    if value < low or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"{low} or more"
+        raise InvalidArgumentError(f"{name} must be {bounds}, got {echo(value)}")
 
 
 def check_int4(name: str, value: object) -> None:
@@ -189,6 +207,14 @@ class MapCoordinates:
             return ("0", "7")
         return (f"{self.path},", f"{self.path}-")
 
+    def subtree_bounds(self) -> tuple[str, str]:
+        """``(lower, upper)``: this tile and its descendants, as one path range.
+
+        :meth:`descendant_bounds` with this tile's own path as the lower bound:
+        ``[P, P-)``, and a root's whole map ``['', '7')``.
+        """
+        return (self.path, self.descendant_bounds()[1])
+
     def descendant_length_limit(self, generations: int | None) -> int:
         """Longest path at most ``generations`` steps below this tile.
 
@@ -197,12 +223,5 @@ class MapCoordinates:
         """
         if generations is None:
             return MAX_PATH_LENGTH
-        if isinstance(generations, bool) or not isinstance(generations, int):
-            raise InvalidArgumentError(
-                f"generations must be an integer, got {echo(generations)}"
-            )
-        if generations < 0:
-            raise InvalidArgumentError(
-                f"generations must be 0 or more, got {generations}"
-            )
+        check_count("generations", generations, 0, None)
         return min(path_length_at_depth(self.depth + generations), MAX_PATH_LENGTH)

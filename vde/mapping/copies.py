@@ -12,6 +12,7 @@ MATERIALIZED CTE), so the same statement can insert the items and the tiles
 that show them: one INSERT per level into ``vde_map_items`` and one into
 ``vde_base_items``. Versions are not copied: a clone starts a history of its
 own. ``clone_content=False`` makes copies show the source's base items.
+docs/usage.md ("The map's operations") says what a caller can rely on.
 """
 
 from __future__ import annotations
@@ -19,20 +20,25 @@ from __future__ import annotations
 from vde.errors import InvalidMoveError, TileNotFoundError
 from vde.mapping.arguments import check_flag, check_target, check_tile_ref
 from vde.mapping.coordinates import MapCoordinates
+from vde.mapping.item_types import MapItemType
 from vde.mapping.models import Tile
 from vde.mapping.places import TileRef, coordinates_args, lock_subtree, refusing_taken
 from vde.mapping.queries import tile_at
+from vde.mapping.table_names import BASE_ITEMS, MAP_ITEMS
 from vde.transactions import Executor, transaction_of
 
-#: The source tiles of one level with the place, parent and content of their
-#: copies. $1-$4: source subtree (owner, group, path range); $5: path length of
-#: the level; $6-$8: target (owner, group, path).
-_LEVEL = """
+
+def _copy_level(new_item: str, items: str, ref: str) -> str:
+    """The statement that copies one level: its source tiles with the place,
+    parent and content of their copies. $1-$4: source subtree (owner, group,
+    path range); $5: path length of the level; $6-$8: target (owner, group,
+    path)."""
+    return f"""
 WITH level AS MATERIALIZED (
     SELECT s.id AS origin_id, s.ref_item_id, np.id AS parent_id,
            $8 || substr(s.path, length($3) + 1) AS path{new_item}
-    FROM vde_map_items s
-    JOIN vde_map_items np
+    FROM {MAP_ITEMS} s
+    JOIN {MAP_ITEMS} np
       ON np.coord_user_id = $6 AND np.coord_group_id = $7
      AND np.path = CASE WHEN length($8 || substr(s.path, length($3) + 1)) = 1
                         THEN ''
@@ -40,21 +46,22 @@ WITH level AS MATERIALIZED (
     WHERE s.coord_user_id = $1 AND s.coord_group_id = $2
       AND s.path >= $3 AND s.path < $4 AND length(s.path) = $5
 ){items}
-INSERT INTO vde_map_items (coord_user_id, coord_group_id, path, item_type,
+INSERT INTO {MAP_ITEMS} (coord_user_id, coord_group_id, path, item_type,
                            parent_id, origin_id, ref_item_id)
-SELECT $6, $7, level.path, 'base', level.parent_id, level.origin_id, {ref}
+SELECT $6, $7, level.path, '{MapItemType.BASE}', level.parent_id, level.origin_id, {ref}
 FROM level ORDER BY level.path
 """
 
-COPY_LEVEL_SHARED_SQL = _LEVEL.format(new_item="", items="", ref="level.ref_item_id")
-COPY_LEVEL_CLONED_SQL = _LEVEL.format(
-    new_item=",\n           nextval(pg_get_serial_sequence('vde_base_items', 'id'))"
-    "::int AS item_id",
-    items=""",
+
+COPY_LEVEL_SHARED_SQL = _copy_level(new_item="", items="", ref="level.ref_item_id")
+COPY_LEVEL_CLONED_SQL = _copy_level(
+    new_item=",\n           nextval(pg_get_serial_sequence('"
+    f"{BASE_ITEMS}', 'id'))::int AS item_id",
+    items=f""",
 items AS (
-    INSERT INTO vde_base_items (id, title, content, preview, link)
+    INSERT INTO {BASE_ITEMS} (id, title, content, preview, link)
     SELECT level.item_id, b.title, b.content, b.preview, b.link
-    FROM level JOIN vde_base_items b ON b.id = level.ref_item_id
+    FROM level JOIN {BASE_ITEMS} b ON b.id = level.ref_item_id
 )""",
     ref="level.item_id",
 )

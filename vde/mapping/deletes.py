@@ -1,8 +1,8 @@
 """Delete a tile with its subtree, and the content nothing else shows.
 
-The tiles go in ONE statement, a path range on the coordinates index (the seed
-deleted the top tile and let ``ON DELETE CASCADE`` find the children row by
-row). Copies of the deleted tiles elsewhere stay, with ``origin_id`` set to
+The tiles go in ONE statement, a path range on the coordinates index (not the
+top tile alone with ``ON DELETE CASCADE`` finding the children row by row).
+Copies of the deleted tiles elsewhere stay, with ``origin_id`` set to
 NULL by the foreign key. Then, by default, the base items that only the deleted
 tiles showed are deleted too, with their versions (``ON DELETE CASCADE``);
 items another tile still shows (a copy made with ``clone_content=False``, a
@@ -12,6 +12,7 @@ Known gap: a tile added below the subtree by a transaction that commits while
 the DELETE runs (its parent itself committed just before) is removed by the
 parent_id cascade, not by the DELETE, so its content is not in the list to
 clean up and stays behind unshown. The tree stays whole; the item is an orphan.
+docs/usage.md ("The map's operations") says what a caller can rely on.
 """
 
 from __future__ import annotations
@@ -20,17 +21,18 @@ from dataclasses import dataclass
 
 from vde.mapping.arguments import check_flag, check_tile_ref
 from vde.mapping.places import TileRef, coordinates_args, lock_subtree
+from vde.mapping.table_names import BASE_ITEM_VERSIONS, BASE_ITEMS, MAP_ITEMS
 from vde.transactions import Executor, transaction_of
 
 #: $1-$4: owner, group and the subtree's path range.
-DELETE_TILES_SQL = """
+DELETE_TILES_SQL = f"""
 WITH gone AS (
-    DELETE FROM vde_map_items
+    DELETE FROM {MAP_ITEMS}
     WHERE coord_user_id = $1 AND coord_group_id = $2 AND path >= $3 AND path < $4
     RETURNING ref_item_id
 )
 SELECT count(*)::int AS tiles,
-       coalesce(array_agg(DISTINCT ref_item_id), '{}') AS items
+       coalesce(array_agg(DISTINCT ref_item_id), '{{}}') AS items
 FROM gone
 """
 
@@ -39,15 +41,15 @@ FROM gone
 #: be in any owner's map: the one statement on ``vde_map_items`` that cannot
 #: name an owner. It reads, and locks no tile. The versions are counted from
 #: the statement's snapshot, before the cascade removes them.
-DELETE_UNUSED_CONTENT_SQL = """
+DELETE_UNUSED_CONTENT_SQL = f"""
 WITH doomed AS (
-    DELETE FROM vde_base_items b
+    DELETE FROM {BASE_ITEMS} b
     WHERE b.id = ANY($1::int[])
-      AND NOT EXISTS (SELECT 1 FROM vde_map_items m WHERE m.ref_item_id = b.id)
+      AND NOT EXISTS (SELECT 1 FROM {MAP_ITEMS} m WHERE m.ref_item_id = b.id)
     RETURNING b.id
 )
 SELECT (SELECT count(*) FROM doomed)::int AS base_items,
-       (SELECT count(*) FROM vde_base_item_versions v
+       (SELECT count(*) FROM {BASE_ITEM_VERSIONS} v
         WHERE v.base_item_id IN (SELECT id FROM doomed))::int AS versions
 """
 

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import asyncpg
 
+from vde.mapping.item_types import MapItemType
+from vde.mapping.table_names import BASE_ITEM_VERSIONS, MAP_ITEMS
+
+_USER = f"'{MapItemType.USER}'"
+
 #: Every tile that is not where a tree puts it: a root off the centre or with a
 #: parent; a 'base' tile without a parent, in another map than its parent, or
 #: not exactly one direction below it.
-TREE_VIOLATIONS_SQL = """
+TREE_VIOLATIONS_SQL = f"""
 SELECT c.id, c.coord_user_id, c.coord_group_id, c.path, c.item_type, c.parent_id
-FROM vde_map_items c
-LEFT JOIN vde_map_items p ON p.id = c.parent_id
-WHERE (c.item_type = 'user' AND (c.parent_id IS NOT NULL OR c.path <> ''))
-   OR (c.item_type <> 'user' AND (
+FROM {MAP_ITEMS} c
+LEFT JOIN {MAP_ITEMS} p ON p.id = c.parent_id
+WHERE (c.item_type = {_USER} AND (c.parent_id IS NOT NULL OR c.path <> ''))
+   OR (c.item_type <> {_USER} AND (
         p.id IS NULL
         OR c.coord_user_id <> p.coord_user_id
         OR c.coord_group_id <> p.coord_group_id
@@ -27,9 +32,9 @@ ORDER BY c.id
 """
 
 #: Every base item whose versions are not numbered exactly 1..N.
-VERSION_GAPS_SQL = """
+VERSION_GAPS_SQL = f"""
 SELECT base_item_id, array_agg(version_number ORDER BY version_number) AS numbers
-FROM vde_base_item_versions
+FROM {BASE_ITEM_VERSIONS}
 GROUP BY base_item_id
 HAVING count(*) <> max(version_number) OR min(version_number) <> 1
     OR count(DISTINCT version_number) <> count(*)

@@ -3,11 +3,11 @@
 The database refuses a tile whose parent is in another map or whose path is not
 its parent's plus one direction, checked at the end of every statement (the
 ``vde_map_items_tree_*`` rules). So a move rewrites a tile and its whole
-subtree in ONE UPDATE, as the seed did: the new path is the new prefix plus the
-rest of the old path, the moved tile gets its new parent, every tile its new
-map. A swap is one UPDATE of both subtrees, which the coordinates constraint
-allows because it is checked at the end of the statement (DEFERRABLE), so it
-needs no free temporary slot (the seed used direction 7, which paths forbid).
+subtree in ONE UPDATE: the new path is the new prefix plus the rest of the old
+path, the moved tile gets its new parent, every tile its new map. A swap is one
+UPDATE of both subtrees, which the coordinates constraint allows because it is
+checked at the end of the statement (DEFERRABLE), so it needs no free temporary
+slot.
 
 Each helper takes a unit of work (``vde.transactions.Executor``: a ``Tx``, a
 connection or a pool) and runs in a savepoint of its transaction (a pool: a
@@ -16,9 +16,10 @@ coordinates, a ``Tile`` or an id (``vde.mapping.places``). Every statement
 filters by the map owner (``coord_user_id = $n``): first the subtree is locked
 FOR UPDATE through its path range (in id order, as the tree trigger locks),
 then the new parent FOR NO KEY UPDATE by its coordinates (the lock the tree
-check's write of a new parent takes), then one UPDATE. A
-concurrent insert below a moving tile waits for the move and is then checked
-against the new paths. The statements are the same for 1 tile or 20,000.
+check's write of a new parent takes), then one UPDATE. A concurrent insert
+below a moving tile waits for the move and is then checked against the new
+paths. The statements are the same for 1 tile or 20,000. docs/usage.md ("The
+map's operations") and docs/security.md (isolation levels) tell the story.
 """
 
 from __future__ import annotations
@@ -39,17 +40,20 @@ from vde.mapping.places import (
     place_of,
     refusing_taken,
 )
+from vde.mapping.table_names import MAP_ITEMS
 from vde.transactions import Executor, transaction_of
 
 #: Runs of a move or swap when tiles keep joining the subtree meanwhile.
 RACE_ATTEMPTS = 5
+#: The one isolation level at which a run again takes a newer snapshot.
+_READ_COMMITTED = "read committed"
 #: The tree trigger's rules (``vde_map_items_tree_parent``, ``_path``, ``_children``).
 _TREE_RULES = "vde_map_items_tree_"
 
 #: $1-$4: the subtree (owner, group, path range); $5-$7: where its top goes;
 #: $8: the top's new parent. The WHERE names the SOURCE owner; $5 may differ.
-MOVE_SQL = """
-UPDATE vde_map_items SET
+MOVE_SQL = f"""
+UPDATE {MAP_ITEMS} SET
     coord_user_id = $5,
     coord_group_id = $6,
     path = $7 || substr(path, length($3) + 1),
@@ -63,7 +67,7 @@ _IN_B = "(coord_user_id = $5 AND coord_group_id = $6 AND path >= $7 AND path < $
 #: $1-$4 and $5-$8: the two subtrees; $9/$10: their top tiles; $11/$12: the
 #: tops' parents. Each subtree takes the other's place, prefix for prefix.
 SWAP_SQL = f"""
-UPDATE vde_map_items SET
+UPDATE {MAP_ITEMS} SET
     coord_user_id = CASE WHEN {_IN_A} THEN $5 ELSE $1 END,
     coord_group_id = CASE WHEN {_IN_A} THEN $6 ELSE $2 END,
     path = CASE WHEN {_IN_A} THEN $7 || substr(path, length($3) + 1)
@@ -113,7 +117,7 @@ async def move_subtree(
         return int(status.split()[-1])
 
     with refusing_taken(target):
-        return await _whole(executor, move)
+        return await _retrying_late_children(executor, move)
 
 
 async def swap_tiles(executor: Executor, a: TileRef, b: TileRef) -> int:
@@ -153,20 +157,23 @@ async def swap_tiles(executor: Executor, a: TileRef, b: TileRef) -> int:
         )
         return int(status.split()[-1])
 
-    return await _whole(executor, swap)
+    return await _retrying_late_children(executor, swap)
 
 
-async def _whole(
+async def _retrying_late_children(
     executor: Executor, work: Callable[[asyncpg.Connection], Awaitable[int]]
 ) -> int:
-    """Run ``work`` in a savepoint again when a tile joined the subtree meanwhile.
+    """Run ``work`` in a savepoint, again when a tile joined the subtree meanwhile.
 
     The lock statement locks the tiles its snapshot shows. A tile whose parent
     was committed just after that snapshot can be added below it before the
     UPDATE locks the parent, and be committed after the UPDATE's own snapshot:
     the UPDATE then moves the parent without it, and the tree check refuses
     (``vde_map_items_tree_children``). Nothing was written; running the move
-    again, with a newer snapshot, takes the late tile along.
+    again, with a newer snapshot, takes the late tile along. Only READ
+    COMMITTED takes a newer snapshot per statement: at REPEATABLE READ and
+    SERIALIZABLE a run again would see what the first one saw, so the refusal
+    is raised at once.
     """
     async with transaction_of(executor) as conn:
         for attempt in range(1, RACE_ATTEMPTS + 1):
@@ -176,6 +183,9 @@ async def _whole(
             except asyncpg.CheckViolationError as error:
                 late_tile = (error.constraint_name or "").startswith(_TREE_RULES)
                 if not late_tile or attempt == RACE_ATTEMPTS:
+                    raise
+                level = await conn.fetchval("SHOW transaction_isolation")
+                if level != _READ_COMMITTED:
                     raise
     raise AssertionError("unreachable")
 

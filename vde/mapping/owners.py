@@ -1,12 +1,13 @@
 """The integer map-owner id of an auth user, made on first use without races.
 
 Coordinates name a map's owner by an integer (``vde_user_mapping.mapping_user_id``),
-not by the auth user's text id. The original app took "max + 1", which gives
-two new users the same id when they race. Here new ids come from the sequence
-``vde_user_mapping_mapping_user_id_seq`` (a migration beyond the spec): no two
-callers ever draw the same value and none waits for another's transaction.
+not by the auth user's text id. "max + 1" would give two new users the same id
+when they race, so new ids come from the sequence
+``vde_user_mapping_mapping_user_id_seq``: no two callers ever draw the same
+value and none waits for another's transaction.
 ``ON CONFLICT (auth_user_id) DO NOTHING`` makes concurrent first calls for one
 user agree: the later one waits for the earlier one's row and returns its id.
+docs/usage.md ("The map's operations").
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncpg
 
 from vde.errors import UserNotFoundError, VdeError, echo
 from vde.mapping.arguments import check_user_id
+from vde.mapping.table_names import USER_MAPPING
 from vde.transactions import Executor, transaction_of
 
 SEQUENCE = "vde_user_mapping_mapping_user_id_seq"
@@ -24,9 +26,9 @@ _USER_EXISTS = "vde_user_mapping_auth_user_id_fkey"
 #: Collisions with ids given by hand (an import, a test) before giving up.
 _ATTEMPTS = 5
 
-_FIND = "SELECT mapping_user_id FROM vde_user_mapping WHERE auth_user_id = $1"
+_FIND = f"SELECT mapping_user_id FROM {USER_MAPPING} WHERE auth_user_id = $1"
 _CREATE = f"""
-INSERT INTO vde_user_mapping (auth_user_id, mapping_user_id)
+INSERT INTO {USER_MAPPING} (auth_user_id, mapping_user_id)
 VALUES ($1, nextval('{SEQUENCE}'))
 ON CONFLICT (auth_user_id) DO NOTHING
 RETURNING mapping_user_id
@@ -34,7 +36,7 @@ RETURNING mapping_user_id
 #: Ids written by hand may lie ahead of the sequence: move it past them.
 _CATCH_UP = f"""
 SELECT setval('{SEQUENCE}', greatest(max(mapping_user_id), 1))
-FROM vde_user_mapping
+FROM {USER_MAPPING}
 """
 
 

@@ -22,15 +22,15 @@ from typing import Literal, TypeAlias
 import asyncpg
 
 from vde.errors import (
-    InvalidArgumentTypeError,
     InvalidMoveError,
     TargetOccupiedError,
     TargetTooDeepError,
     TileNotFoundError,
-    echo,
 )
 from vde.mapping.coordinates import MAX_PATH_LENGTH, MapCoordinates
+from vde.mapping.item_types import MapItemType
 from vde.mapping.models import Tile
+from vde.mapping.table_names import MAP_ITEMS
 
 #: A tile, named by its coordinates, by a ``Tile`` row or by its id.
 TileRef: TypeAlias = MapCoordinates | Tile | int
@@ -43,25 +43,25 @@ RELOCATE_ATTEMPTS = 10
 
 #: The one statement without the owner: where tile $1 is (no lock).
 LOCATE_SQL = (
-    "SELECT coord_user_id, coord_group_id, path FROM vde_map_items WHERE id = $1"
+    f"SELECT coord_user_id, coord_group_id, path FROM {MAP_ITEMS} WHERE id = $1"
 )
 
 #: Lock a tile and its subtree (one path range, in id order as the tree trigger
 #: locks) and describe it: its top tile, size and longest path. $5: the id the
 #: top tile must have (NULL: any); if another tile sits there, nothing is
 #: locked, so a stale read never takes another subtree's locks out of order.
-_LOCK_SUBTREE = """
+_LOCK_SUBTREE = f"""
 SELECT max(s.id) FILTER (WHERE s.path = $3) AS id,
        max(s.item_type) FILTER (WHERE s.path = $3) AS item_type,
        max(s.parent_id) FILTER (WHERE s.path = $3) AS parent_id,
        count(*)::int AS size,
        coalesce(max(length(s.path)), 0) AS deepest
-FROM (SELECT id, path, item_type, parent_id FROM vde_map_items
+FROM (SELECT id, path, item_type, parent_id FROM {MAP_ITEMS}
       WHERE coord_user_id = $1 AND coord_group_id = $2 AND path >= $3 AND path < $4
         AND ($5::int IS NULL OR EXISTS (
-            SELECT 1 FROM vde_map_items t WHERE t.coord_user_id = $1
+            SELECT 1 FROM {MAP_ITEMS} t WHERE t.coord_user_id = $1
                AND t.coord_group_id = $2 AND t.path = $3 AND t.id = $5))
-      ORDER BY id FOR {0}) AS s
+      ORDER BY id FOR {{0}}) AS s
 """
 LOCK_SUBTREE_SQL = {
     "UPDATE": _LOCK_SUBTREE.format("UPDATE"),
@@ -71,26 +71,16 @@ LOCK_SUBTREE_SQL = {
 #: The tile at a position, locked so it stays there (a new parent). The tree
 #: check writes a new parent's row; taking that lock (FOR NO KEY UPDATE) here
 #: keeps two moves under one parent from deadlocking on the upgrade.
-PARENT_SQL = """
-SELECT id FROM vde_map_items
+PARENT_SQL = f"""
+SELECT id FROM {MAP_ITEMS}
 WHERE coord_user_id = $1 AND coord_group_id = $2 AND path = $3 FOR NO KEY UPDATE
 """
 
 
-def subtree_bounds(place: MapCoordinates) -> tuple[str, str]:
-    """``(lower, upper)``: the tile at ``place`` and all below it are that path range.
-
-    ``[P, P-)`` holds ``P`` and ``'P,...'`` only (',' < '-' < '0' under
-    collation "C"); a root's subtree is its whole map, ``['', '7')``.
-    """
-    if place.is_root:
-        return ("", "7")
-    return (place.path, f"{place.path}-")
-
-
 def coordinates_args(place: MapCoordinates) -> tuple[int, int, str, str]:
-    """``$1..$4`` of a subtree statement: owner, group and the path range."""
-    return (place.user_id, place.group_id, *subtree_bounds(place))
+    """``$1..$4`` of a subtree statement: owner, group and the path range
+    (``MapCoordinates.subtree_bounds``)."""
+    return (place.user_id, place.group_id, *place.subtree_bounds())
 
 
 @dataclass(frozen=True)
@@ -108,7 +98,7 @@ class Subtree:
 
     @property
     def is_root(self) -> bool:
-        return self.item_type == "user"
+        return self.item_type == MapItemType.USER
 
     def check_fits(self, target: MapCoordinates) -> None:
         """Refuse a target under which the deepest tile's path would be too long."""
@@ -199,10 +189,7 @@ async def place_of(
                 ref.coord_user_id, ref.coord_group_id, ref.path
             ), ref.id
         ref = ref.id
-    if isinstance(ref, bool) or not isinstance(ref, int):
-        raise InvalidArgumentTypeError(
-            f"a tile is named by MapCoordinates, a Tile or an int id, got {echo(ref)}"
-        )
+    # An int id: the operations refused anything else (check_tile_ref).
     row = await conn.fetchrow(LOCATE_SQL, ref)
     if row is None:
         raise TileNotFoundError(f"no tile {ref}")

@@ -1,25 +1,11 @@
-"""The seed's map reads as asyncpg queries that stay on an index under any plan.
+"""The map's supported reads: SQL that stays on an index under any plan.
 
-Every function takes a unit of work (``vde.transactions.Executor``: a ``Tx``, a
-connection or a pool) and returns typed rows: a tile is a ``Tile`` (every
-``vde_map_items`` column plus its base item's ``title, content, preview,
-link``; the base item's id is ``ref_item``), a version a
-``BaseItemVersionRead``. The SQL is module constants, one prepared statement
-per function, in the shapes of "Query shapes the schema is built for" in
-docs/schema.md:
-
-- descendants are a ``path`` range with bound parameters, never ``LIKE $n``
-  (``MapCoordinates.descendant_bounds``): an index range in a generic plan too;
-- depth is ``length(path)``: ordering and the generation bound need no split;
-- a page of descendants is taken first (a ``MATERIALIZED`` CTE), then joined to
-  its base items, so only the page's rows are joined and sorted wide;
-- a page (``limit`` given) is read in (depth, path) order from the index
-  ``vde_map_items_depth_order`` and stops after its rows: 1,000 entries for the
-  page of 1,000 below a 55,987-tile root, not the whole subtree and a sort. Its
-  path bounds use that index's byte-order operators (``~>=~``, ``~<~``), which
-  no other index serves, so a generic plan cannot fall back to the sort;
-- roots are found by ``item_type = 'user'``, which the partial index
-  ``vde_map_items_roots`` serves without reading the user's other tiles.
+Read tiles, children, copies and versions here (``history`` is ``versions``
+for a tile); ``vde.mapping.relations`` only builds Piccolo queries along the
+same foreign keys, for a query of your own. Each function takes a unit of work
+(a ``Tx``, a connection or a pool) and returns typed rows (``Tile``,
+``BaseItemVersionRead``); its SQL is a module constant, one prepared statement,
+in a shape of docs/schema.md ("Query shapes the schema is built for").
 
 Indexes used (checked by tests/mapping/test_queries.py on 20,000+ tiles, custom
 and generic plans): roots -> ``vde_map_items_roots``; tile and descendants ->
@@ -38,28 +24,29 @@ from vde.mapping.arguments import (
     check_page,
 )
 from vde.mapping.coordinates import MapCoordinates
+from vde.mapping.item_types import MapItemType
 from vde.mapping.models import BaseItemVersionRead, Tile
-from vde.mapping.tables import BaseItem, BaseItemVersion, MapItem
+from vde.mapping.table_names import BASE_ITEM_VERSIONS, BASE_ITEMS, MAP_ITEMS
+from vde.mapping.tables import BaseItemVersion, MapItem
 from vde.sql import select_list
 from vde.transactions import Executor, connection_of
 
-_TILES = MapItem._meta.tablename
-_ITEMS = BaseItem._meta.tablename
-_VERSIONS = BaseItemVersion._meta.tablename
 #: What a tile row adds of its base item (the item's own id is ``ref_item_id``).
 _CONTENT = "b.title, b.content, b.preview, b.link"
 _TILE_WITH_CONTENT = (
     f"SELECT {select_list(MapItem, 'm')}, {_CONTENT}\n"
-    f"FROM {_TILES} m JOIN {_ITEMS} b ON b.id = m.ref_item_id\n"
+    f"FROM {MAP_ITEMS} m JOIN {BASE_ITEMS} b ON b.id = m.ref_item_id\n"
 )
 
+#: What the partial index ``vde_map_items_roots`` holds: map roots.
+_IS_ROOT = f"m.item_type = '{MapItemType.USER}'"
 MAP_ROOT_SQL = (
     _TILE_WITH_CONTENT
-    + "WHERE m.coord_user_id = $1 AND m.coord_group_id = $2 AND m.item_type = 'user'"
+    + f"WHERE m.coord_user_id = $1 AND m.coord_group_id = $2 AND {_IS_ROOT}"
 )
 MAP_ROOTS_SQL = (
     _TILE_WITH_CONTENT
-    + "WHERE m.coord_user_id = $1 AND m.item_type = 'user'\n"
+    + f"WHERE m.coord_user_id = $1 AND {_IS_ROOT}\n"
     + "ORDER BY m.coord_group_id"
 )
 TILE_AT_SQL = (
@@ -71,14 +58,14 @@ TILE_AT_SQL = (
 DESCENDANTS_SQL = f"""\
 WITH page AS MATERIALIZED (
     SELECT {select_list(MapItem, "m")}
-    FROM {_TILES} m
+    FROM {MAP_ITEMS} m
     WHERE m.coord_user_id = $1 AND m.coord_group_id = $2
       AND m.path >= $3 AND m.path < $4 AND length(m.path) <= $5
     ORDER BY length(m.path), m.path, m.id
     LIMIT $6 OFFSET $7
 )
 SELECT page.*, {_CONTENT}
-FROM page JOIN {_ITEMS} b ON b.id = page.ref_item_id
+FROM page JOIN {BASE_ITEMS} b ON b.id = page.ref_item_id
 ORDER BY length(page.path), page.path, page.id"""
 #: A page of DESCENDANTS_SQL (same parameters, $6 not NULL) in index order:
 #: ``vde_map_items_depth_order`` holds each map's non-root tiles by
@@ -90,7 +77,7 @@ ORDER BY length(page.path), page.path, page.id"""
 DESCENDANTS_PAGE_SQL = f"""\
 WITH page AS MATERIALIZED (
     SELECT {select_list(MapItem, "m")}
-    FROM {_TILES} m
+    FROM {MAP_ITEMS} m
     WHERE m.coord_user_id = $1 AND m.coord_group_id = $2
       AND length(m.path) > 0
       AND length(m.path) >= length($3) AND length(m.path) <= $5
@@ -99,12 +86,12 @@ WITH page AS MATERIALIZED (
     LIMIT $6 OFFSET $7
 )
 SELECT page.*, {_CONTENT}
-FROM page JOIN {_ITEMS} b ON b.id = page.ref_item_id
+FROM page JOIN {BASE_ITEMS} b ON b.id = page.ref_item_id
 ORDER BY length(page.path), page.path"""
 CHILDREN_SQL = _TILE_WITH_CONTENT + "WHERE m.parent_id = $1\nORDER BY m.path, m.id"
 COPIES_SQL = _TILE_WITH_CONTENT + "WHERE m.origin_id = $1\nORDER BY m.id"
 VERSIONS_SQL = (
-    f"SELECT {select_list(BaseItemVersion)}\nFROM {_VERSIONS}\n"
+    f"SELECT {select_list(BaseItemVersion)}\nFROM {BASE_ITEM_VERSIONS}\n"
     "WHERE base_item_id = $1\nORDER BY version_number DESC"
 )
 

@@ -1,11 +1,13 @@
 """The map's to-many relations (and user -> user_mapping) as Piccolo queries.
 
-To-one relations need no helper: traverse the foreign key, e.g.
+The supported read of children, copies and versions is
+:mod:`vde.mapping.queries` (typed rows with their content, any unit of work,
+plans checked on the indexes); these helpers are the same foreign keys as
+unrun Piccolo queries, for a query of your own: chain ``.where()``,
+``.order_by()``, ``.limit()`` or ``.output()``, then ``await`` it. To-one
+relations need no helper: traverse the foreign key, e.g.
 ``MapItem.select(MapItem.ref_item.title, MapItem.parent.path)``,
-``BaseItemVersion.base_item.title``, ``UserMapping.auth_user.email``. Each helper
-here returns an unrun ``Select`` (or ``First``): chain ``.order_by()``,
-``.limit()`` or ``.output()``, then ``await`` it. For the seed's repository
-queries in their index-friendly shapes see :mod:`vde.mapping.queries`.
+``BaseItemVersion.base_item.title``, ``UserMapping.auth_user.email``.
 
 ``user_mapping_of`` is a plain ``where``: Piccolo 1.38's ``ForeignKey.reverse()``
 builds its join from the attribute name (``auth_user``), not ``db_column_name``

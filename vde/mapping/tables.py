@@ -23,7 +23,7 @@ from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
 from vde.auth.tables import User
-from vde.columns import created_at, tablename, updated_at
+from vde.columns import created_at, one_of, tablename, updated_at
 from vde.mapping.item_types import MapItemType
 
 #: A path is '' (the root) or directions 0-6 separated by commas.
@@ -113,12 +113,12 @@ class MapItem(Table, tablename=tablename("map_items")):
         ["coord_user_id", "coord_group_id", "path"]
     )
     vde_map_items_path_format = Check(f"path ~ '{PATH_PATTERN}'")
-    vde_map_items_item_type_check = Check("item_type IN ('user', 'base')")
+    vde_map_items_item_type_check = Check(one_of("item_type", MapItemType))
     user_item_parent_constraint = Check(
-        "item_type <> 'user' OR parent_id IS NULL"
+        f"item_type <> '{MapItemType.USER}' OR parent_id IS NULL"
     )
     null_parent_is_user_constraint = Check(
-        "parent_id IS NOT NULL OR item_type = 'user'"
+        f"parent_id IS NOT NULL OR item_type = '{MapItemType.USER}'"
     )
 
 

@@ -8,7 +8,7 @@ tree check's write of the parent takes (a new child writes its parent's row,
 see ``docs/schema.md``): taken at once, two adders under one parent queue
 instead of both holding a weaker lock and deadlocking when each wants the
 stronger one. ``item_type`` follows from the place: 'user' for a map's root,
-'base' for every other tile.
+'base' for every other tile. docs/usage.md ("The map's operations").
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ from vde.mapping.arguments import (
     check_user_id,
 )
 from vde.mapping.coordinates import MapCoordinates
+from vde.mapping.item_types import MapItemType
 from vde.mapping.models import Tile
 from vde.mapping.owners import mapping_user_id_for
 from vde.mapping.places import refusing_taken
+from vde.mapping.table_names import BASE_ITEMS, MAP_ITEMS
 from vde.transactions import Executor, transaction_of
 
-_NEW_CONTENT = "INSERT INTO vde_base_items (title, content, preview, link)"
+_NEW_CONTENT = f"INSERT INTO {BASE_ITEMS} (title, content, preview, link)"
 _RETURN_TILE = (
     "SELECT tile.*, item.title, item.content, item.preview, item.link FROM tile, item"
 )
@@ -38,9 +40,9 @@ WITH item AS (
     {_NEW_CONTENT} VALUES ($4, $5, $6, $7)
     RETURNING id, title, content, preview, link
 ), tile AS (
-    INSERT INTO vde_map_items (coord_user_id, coord_group_id, path, item_type,
+    INSERT INTO {MAP_ITEMS} (coord_user_id, coord_group_id, path, item_type,
                                parent_id, ref_item_id)
-    SELECT $1, $2, $3, 'user', NULL, item.id FROM item
+    SELECT $1, $2, $3, '{MapItemType.USER}', NULL, item.id FROM item
     RETURNING *
 )
 {_RETURN_TILE}
@@ -50,16 +52,16 @@ WITH item AS (
 #: No parent there: no row written, none returned.
 ADD_TILE_SQL = f"""
 WITH parent AS (
-    SELECT id FROM vde_map_items
+    SELECT id FROM {MAP_ITEMS}
     WHERE coord_user_id = $1 AND coord_group_id = $2 AND path = $4
     FOR NO KEY UPDATE
 ), item AS (
     {_NEW_CONTENT} SELECT $5, $6, $7, $8 FROM parent
     RETURNING id, title, content, preview, link
 ), tile AS (
-    INSERT INTO vde_map_items (coord_user_id, coord_group_id, path, item_type,
+    INSERT INTO {MAP_ITEMS} (coord_user_id, coord_group_id, path, item_type,
                                parent_id, ref_item_id)
-    SELECT $1, $2, $3, 'base', parent.id, item.id FROM parent, item
+    SELECT $1, $2, $3, '{MapItemType.BASE}', parent.id, item.id FROM parent, item
     RETURNING *
 )
 {_RETURN_TILE}

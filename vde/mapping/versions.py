@@ -1,27 +1,34 @@
-"""Append the next version of a base item, safely under concurrent editors.
+"""A base item's numbered versions: the next number, and appending one.
 
-"max + 1" read by two transactions at once gives both the same number: one then
-fails on vde_base_item_versions_number_unique. So the item's row is locked first
-(``FOR NO KEY UPDATE``: it queues appenders of the same item one behind the
+Versions are numbered 1, 2, 3, ... per base item. "max + 1" read by two
+transactions at once gives both the same number: one then fails on
+vde_base_item_versions_number_unique. So the item's row is locked first
+(``FOR NO KEY UPDATE``: it queues writers of the same item one behind the
 other, yet lets tiles keep pointing at the item meanwhile); the next statement
 then sees every version committed before the lock was granted, so numbers come
-out 1, 2, 3, ... without gaps or errors, and no retry is needed. This relies
-on READ COMMITTED (asyncpg's default); under REPEATABLE READ a late appender
-would still read the old maximum and fail on the unique constraint.
+out without gaps or errors, and no retry is needed. This relies on READ
+COMMITTED (asyncpg's default); under REPEATABLE READ a late writer would still
+read the old maximum and fail on the unique constraint. ``update_content``
+(``vde.mapping.content``) and :func:`append_version` both number this way.
+docs/usage.md ("History") tells which to use.
 """
 
 from __future__ import annotations
 
 from vde.mapping.arguments import check_id, check_optional_text, check_text
+from vde.mapping.table_names import BASE_ITEM_VERSIONS, BASE_ITEMS
 from vde.transactions import Executor, transaction_of
 
-_LOCK_ITEM = "SELECT 1 FROM vde_base_items WHERE id = $1 FOR NO KEY UPDATE"
+#: The number of base item $1's next version; its row must be locked first.
+NEXT_VERSION_NUMBER = f"""(SELECT coalesce(max(v.version_number), 0) + 1
+            FROM {BASE_ITEM_VERSIONS} v WHERE v.base_item_id = $1)"""
 
-_APPEND = """
-INSERT INTO vde_base_item_versions
+_LOCK_ITEM = f"SELECT 1 FROM {BASE_ITEMS} WHERE id = $1 FOR NO KEY UPDATE"
+
+_APPEND = f"""
+INSERT INTO {BASE_ITEM_VERSIONS}
     (base_item_id, title, content, preview, link, version_number, updated_by)
-SELECT $1, $2, $3, $4, $5, coalesce(max(version_number), 0) + 1, $6
-FROM vde_base_item_versions WHERE base_item_id = $1
+VALUES ($1, $2, $3, $4, $5, {NEXT_VERSION_NUMBER}, $6)
 RETURNING version_number
 """
 
@@ -37,9 +44,12 @@ async def append_version(
 ) -> int:
     """Store the next version of ``base_item_id``; return its number.
 
-    Runs in a savepoint of ``executor``'s transaction (a pool: a transaction of
-    its own); the lock is held until the outermost transaction ends. An unknown
-    item fails with PostgreSQL's ``ForeignKeyViolationError``.
+    For imports of an existing history: the snapshot given becomes the next
+    version and the item itself is left as it is (``update_content`` is the
+    edit that keeps history's meaning). Runs in a savepoint of ``executor``'s
+    transaction (a pool: a transaction of its own); the lock is held until the
+    outermost transaction ends. An unknown item fails with PostgreSQL's
+    ``ForeignKeyViolationError``.
     """
     check_id("base_item_id", base_item_id)
     check_text("title", title)

@@ -112,7 +112,10 @@ async def loaded_database(
 
 
 def literal_of(value: Any) -> str:
-    """``value`` as an SQL literal for ``EXECUTE`` (test values only)."""
+    """``value`` as an SQL literal for ``EXECUTE`` (test values only); a list
+    becomes a ``varchar[]``."""
+    if isinstance(value, list):
+        return "ARRAY[" + ", ".join(map(literal_of, value)) + "]::varchar[]"
     if value is None:
         return "NULL"
     if isinstance(value, bool):

@@ -6,13 +6,17 @@ differently: a composition child at ``P,0,d`` with no tile at ``P,0`` gets a new
 container there (lossless); a tile whose last step is outside 0-6 (or empty: a
 trailing comma) is moved by ``--repair`` to the lowest free direction under the
 same parent, its subtree following; anything else (a parent in another map, a
-parent at another path) is left for the user to decide.
+parent at another path) is left for the user to decide. docs/adopt.md tells
+the story.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 
+from vde.mapping.item_types import MapItemType
+from vde.mapping.table_names import MAP_ITEMS
 from vde.ops.adopt.findings import (
     CONTAINER_TITLE,
     FREE_ORDER,
@@ -24,56 +28,79 @@ from vde.ops.adopt.findings import (
     TileFix,
 )
 
-T = "vde_map_items"
+#: Where a new container goes: (map owner, group, path).
+Place = tuple[int, int, str]
+#: A node of the planned tree: a tile id, or a new container by its place.
+Node = int | Place
 
-#: A node of the planned tree: a tile id, or a new container by (user, group, path).
-Node = int | tuple[int, int, str]
+
+@dataclass
+class _Tree:
+    """The tiles as adopt will link them: each kept tile under its parent."""
+
+    by_id: dict[int, Tile]
+    #: Item type of each tile kept (lower case), by id.
+    types: dict[int, str]
+    children: dict[Node, list[Node]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    #: The tile each new container hangs under.
+    container_parent: dict[Place, int] = field(default_factory=dict)
+    #: Tiles whose last step is no direction: they get the lowest free one.
+    movers: set[int] = field(default_factory=set)
+    roots: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Placed:
+    """Where the walk from the roots puts each tile and container."""
+
+    path: dict[int, str] = field(default_factory=dict)
+    parent: dict[int, int] = field(default_factory=dict)
+    containers: list[Container] = field(default_factory=list)
+
+
+def plan_tiles(tiles: list[Tile], plan: Plan, next_tile: int, next_base: int) -> None:
+    """Fill ``plan`` with what adopting ``tiles`` changes, decides and refuses.
+
+    New containers take tile ids from ``next_tile`` and base item ids from
+    ``next_base`` on. Four phases: link each tile to its parent, make the
+    containers, walk the trees from their roots to place every tile, and
+    write down what changes.
+    """
+    tree = _link(tiles, plan)
+    containers = _make_containers(tree, next_tile, next_base)
+    placed = _place(tree, containers, plan)
+    _record(tiles, tree, containers, placed, plan)
 
 
 def _join(prefix: str, step: str) -> str:
     return f"{prefix},{step}" if prefix else step
 
 
-def plan_tiles(tiles: list[Tile], plan: Plan, next_tile: int, next_base: int) -> None:
-    by_id = {t.id: t for t in tiles}
-    at = {(t.user, t.group, t.path): t.id for t in tiles}
-    types = _item_types(tiles, plan)
+def _link(tiles: list[Tile], plan: Plan) -> _Tree:
+    """Each tile's parent in the planned tree: a tile, or a container to make.
 
-    # Structural parent of each tile: a tile id, or a container key.
-    children: dict[Node, list[Node]] = defaultdict(list)
-    container_parent: dict[tuple[int, int, str], int] = {}
-    movers: set[int] = set()
-    roots: list[int] = []
+    Tiles whose place no rule can explain are refused here and left out.
+    """
+    tree = _Tree({t.id: t for t in tiles}, _item_types(tiles, plan))
+    at = {(t.user, t.group, t.path): t.id for t in tiles}
     for t in tiles:
-        kind = types.get(t.id)
+        kind = tree.types.get(t.id)
         if kind is None:
             continue
         if t.origin_id == t.id:
             _decide(plan, t, "origin is the tile itself", "its origin_id is its own id")
-        if kind == "user":
-            if t.parent_id is not None:
-                _decide(
-                    plan,
-                    t,
-                    "map root with a parent",
-                    f"item type 'user' (a map's root) but parent {t.parent_id}",
-                )
-            elif t.path != "":
-                _decide(
-                    plan,
-                    t,
-                    "map root off the root path",
-                    "item type 'user' (a map's root) must be at path ''",
-                )
-            else:
-                roots.append(t.id)
+        if kind == MapItemType.USER:
+            _link_root(tree, plan, t)
             continue
         if t.parent_id is None:
             _decide(
                 plan,
                 t,
                 "tile without a parent",
-                "item type 'base' but no parent: only a map's root has none",
+                f"item type '{MapItemType.BASE}' but no parent: only a map's root "
+                "has none",
             )
             continue
         if t.path == "":
@@ -81,70 +108,111 @@ def plan_tiles(tiles: list[Tile], plan: Plan, next_tile: int, next_base: int) ->
                 plan,
                 t,
                 "tile at the root path",
-                "item type 'base' at path '', where only a map's root can be",
+                f"item type '{MapItemType.BASE}' at path '', where only a map's "
+                "root can be",
             )
             continue
-        parent = by_id[t.parent_id]
-        steps = t.path.split(",")
-        prefix = ",".join(steps[:-1])
-        if (parent.user, parent.group) == (t.user, t.group) and parent.path == prefix:
-            children[parent.id].append(t.id)
-        elif (
-            (parent.user, parent.group) == (t.user, t.group)
-            and len(steps) >= 2
-            and steps[-2] == "0"
-            and parent.path == ",".join(steps[:-2])
-            and (t.user, t.group, prefix) not in at
-        ):
-            key = (t.user, t.group, prefix)
-            container_parent[key] = parent.id
-            children[key].append(t.id)
-        else:
-            case = (
-                "parent at another path"
-                if (parent.user, parent.group) == (t.user, t.group)
-                else "parent in another map"
-            )
-            there = at.get((t.user, t.group, prefix))
-            if there is None or there == t.id:
-                _decide(
-                    plan,
-                    t,
-                    case,
-                    f"its parent is {parent.where()} and no tile is at {prefix!r}"
-                    " in its own map to take its place",
-                )
-                continue
-            children[there].append(t.id)
-            plan.decided.append(
-                Finding(
-                    case,
-                    T,
-                    (t.id,),
-                    f"{t.where()}: its parent is {parent.where()}; the "
-                    f"coordinates win: parent_id {parent.id} -> {there} (the tile "
-                    f"at {prefix!r} in its own map)",
-                )
-            )
-        if steps[-1] not in VALID_STEPS:
-            movers.add(t.id)
+        if not _link_tile(tree, plan, at, t):
+            continue
+        if t.path.split(",")[-1] not in VALID_STEPS:
+            tree.movers.add(t.id)
+    return tree
 
-    containers: dict[tuple[int, int, str], Container] = {}
-    for n, key in enumerate(sorted(container_parent)):
+
+def _link_root(tree: _Tree, plan: Plan, t: Tile) -> None:
+    if t.parent_id is not None:
+        _decide(
+            plan,
+            t,
+            "map root with a parent",
+            f"item type '{MapItemType.USER}' (a map's root) but parent {t.parent_id}",
+        )
+    elif t.path != "":
+        _decide(
+            plan,
+            t,
+            "map root off the root path",
+            f"item type '{MapItemType.USER}' (a map's root) must be at path ''",
+        )
+    else:
+        tree.roots.append(t.id)
+
+
+def _link_tile(tree: _Tree, plan: Plan, at: dict[Place, int], t: Tile) -> bool:
+    """Hang ``t`` under its parent, a new container or the tile at its
+    coordinates' parent; False (refused) when there is none."""
+    assert t.parent_id is not None
+    parent = tree.by_id[t.parent_id]
+    steps = t.path.split(",")
+    prefix = ",".join(steps[:-1])
+    same_map = (parent.user, parent.group) == (t.user, t.group)
+    if same_map and parent.path == prefix:
+        tree.children[parent.id].append(t.id)
+        return True
+    if (
+        same_map
+        and len(steps) >= 2
+        and steps[-2] == "0"
+        and parent.path == ",".join(steps[:-2])
+        and (t.user, t.group, prefix) not in at
+    ):
+        key = (t.user, t.group, prefix)
+        tree.container_parent[key] = parent.id
+        tree.children[key].append(t.id)
+        return True
+    case = "parent at another path" if same_map else "parent in another map"
+    there = at.get((t.user, t.group, prefix))
+    if there is None or there == t.id:
+        _decide(
+            plan,
+            t,
+            case,
+            f"its parent is {parent.where()} and no tile is at {prefix!r}"
+            " in its own map to take its place",
+        )
+        return False
+    tree.children[there].append(t.id)
+    plan.decided.append(
+        Finding(
+            case,
+            MAP_ITEMS,
+            (t.id,),
+            f"{t.where()}: its parent is {parent.where()}; the "
+            f"coordinates win: parent_id {parent.id} -> {there} (the tile "
+            f"at {prefix!r} in its own map)",
+        )
+    )
+    return True
+
+
+def _make_containers(
+    tree: _Tree, next_tile: int, next_base: int
+) -> dict[Place, Container]:
+    """A container for each place that needs one, numbered in place order."""
+    containers: dict[Place, Container] = {}
+    for n, key in enumerate(sorted(tree.container_parent)):
         containers[key] = Container(
             id=next_tile + n,
             base_item_id=next_base + n,
             coord_user_id=key[0],
             coord_group_id=key[1],
             path=key[2],
-            parent_id=container_parent[key],
+            parent_id=tree.container_parent[key],
         )
-        children[container_parent[key]].append(key)
+        tree.children[tree.container_parent[key]].append(key)
+    return containers
 
-    new_path: dict[int, str] = {}
-    new_parent: dict[int, int] = {}
-    placed: list[Container] = []
-    queue: list[tuple[Node, str]] = [(root, "") for root in sorted(roots)]
+
+def _place(
+    tree: _Tree, containers: dict[Place, Container], plan: Plan
+) -> _Placed:
+    """Walk each tree from its root, breadth first, giving every node its path.
+
+    A container takes its parent's centre (0); a mover the lowest free
+    direction left under its parent (refused when all seven are taken).
+    """
+    placed = _Placed()
+    queue: list[tuple[Node, str]] = [(root, "") for root in sorted(tree.roots)]
     while queue:
         node, path = queue.pop(0)
         if isinstance(node, tuple):
@@ -157,25 +225,25 @@ def plan_tiles(tiles: list[Tile], plan: Plan, next_tile: int, next_base: int) ->
                 path,
                 container.parent_id,
             )
-            placed.append(container)
+            placed.containers.append(container)
             db_id = container.id
         else:
-            new_path[node] = path
+            placed.path[node] = path
             db_id = node
-        kids = children.get(node, [])
+        kids = tree.children.get(node, [])
         occupied = {"0" for kid in kids if isinstance(kid, tuple)}
         occupied |= {
-            by_id[kid].path.split(",")[-1]
+            tree.by_id[kid].path.split(",")[-1]
             for kid in kids
-            if isinstance(kid, int) and kid not in movers
+            if isinstance(kid, int) and kid not in tree.movers
         }
         for kid in sorted(kids, key=lambda k: (isinstance(k, tuple), str(k))):
             if isinstance(kid, tuple):
                 queue.append((kid, _join(path, "0")))
                 continue
-            tile = by_id[kid]
+            tile = tree.by_id[kid]
             step = tile.path.split(",")[-1]
-            if kid in movers:
+            if kid in tree.movers:
                 free = [d for d in FREE_ORDER if d not in occupied]
                 if not free:
                     _decide(
@@ -188,29 +256,41 @@ def plan_tiles(tiles: list[Tile], plan: Plan, next_tile: int, next_base: int) ->
                     continue
                 step = free[0]
                 occupied.add(step)
-            new_parent[kid] = db_id
+            placed.parent[kid] = db_id
             queue.append((kid, _join(path, step)))
+    return placed
 
+
+def _record(
+    tiles: list[Tile],
+    tree: _Tree,
+    containers: dict[Place, Container],
+    placed: _Placed,
+    plan: Plan,
+) -> None:
+    """Write into ``plan`` the tiles that change, the containers and the moves."""
     for tile in tiles:
-        if tile.id not in new_path:
+        if tile.id not in placed.path:
             continue
-        parent_id = new_parent.get(tile.id, tile.parent_id)
-        kind = types[tile.id]
-        if (new_path[tile.id], parent_id, kind) != (
+        parent_id = placed.parent.get(tile.id, tile.parent_id)
+        kind = tree.types[tile.id]
+        if (placed.path[tile.id], parent_id, kind) != (
             tile.path,
             tile.parent_id,
             tile.item_type,
         ):
-            plan.tile_fixes[tile.id] = TileFix(new_path[tile.id], parent_id, kind)
-    plan.containers = sorted(placed, key=lambda c: c.id)
+            plan.tile_fixes[tile.id] = TileFix(placed.path[tile.id], parent_id, kind)
+    plan.containers = sorted(placed.containers, key=lambda c: c.id)
     for key, container in containers.items():
-        adopted = _tile_ids(children[key])
-        paths = ", ".join(f"{k} at {by_id[k].path!r}" for k in adopted)
-        final = next((c.path for c in placed if c.id == container.id), key[2])
+        adopted = _tile_ids(tree.children[key])
+        paths = ", ".join(f"{k} at {tree.by_id[k].path!r}" for k in adopted)
+        final = next(
+            (c.path for c in placed.containers if c.id == container.id), key[2]
+        )
         plan.repairs.append(
             Finding(
                 "composition container",
-                T,
+                MAP_ITEMS,
                 tuple(adopted),
                 f"new tile {container.id} at map {key[0]}/{key[1]} path {final!r} "
                 f"(parent tile {container.parent_id}) showing new base item "
@@ -219,34 +299,37 @@ def plan_tiles(tiles: list[Tile], plan: Plan, next_tile: int, next_base: int) ->
             )
         )
     for tile in tiles:
-        if tile.id not in movers or tile.id not in new_path:
+        if tile.id not in tree.movers or tile.id not in placed.path:
             continue
-        below = _subtree(tile.id, children)
+        below = _subtree(tile.id, tree.children)
         step = tile.path.split(",")[-1]
         case = "trailing comma in path" if step == "" else "direction outside 0-6"
         moved = f", with its subtree: tiles {below}" if below else ""
         plan.decided.append(
             Finding(
                 case,
-                T,
+                MAP_ITEMS,
                 (tile.id, *below),
-                f"{tile.where()}: path {tile.path!r} -> {new_path[tile.id]!r}"
+                f"{tile.where()}: path {tile.path!r} -> {placed.path[tile.id]!r}"
                 f" (lowest free direction under tile {tile.parent_id}){moved}",
             )
         )
 
 
 def _item_types(tiles: list[Tile], plan: Plan) -> dict[int, str]:
+    """Each tile's item type in lower case; an unknown one is refused."""
+    known = [str(kind) for kind in MapItemType]
     types: dict[int, str] = {}
     upper: dict[str, list[int]] = defaultdict(list)
     for t in tiles:
         lowered = t.item_type.lower()
-        if lowered not in ("user", "base"):
+        if lowered not in known:
             _decide(
                 plan,
                 t,
                 "unknown item type",
-                f"item type {t.item_type!r} is neither 'user' nor 'base'",
+                f"item type {t.item_type!r} is neither "
+                + " nor ".join(f"'{kind}'" for kind in known),
             )
             continue
         if t.item_type != lowered:
@@ -256,7 +339,7 @@ def _item_types(tiles: list[Tile], plan: Plan) -> dict[int, str]:
         plan.repairs.append(
             Finding(
                 "item type in upper case",
-                T,
+                MAP_ITEMS,
                 tuple(ids),
                 f"item_type {value!r} -> {value.lower()!r}",
             )
@@ -265,15 +348,11 @@ def _item_types(tiles: list[Tile], plan: Plan) -> dict[int, str]:
 
 
 def _decide(plan: Plan, tile: Tile, case: str, why: str) -> None:
-    plan.refused.append(Finding(case, T, (tile.id,), f"{tile.where()}: {why}"))
+    plan.refused.append(Finding(case, MAP_ITEMS, (tile.id,), f"{tile.where()}: {why}"))
 
 
 def _tile_ids(nodes: list[Node]) -> list[int]:
-    ids: list[int] = []
-    for node in nodes:
-        if isinstance(node, int):
-            ids.append(node)
-    return sorted(ids)
+    return sorted(node for node in nodes if isinstance(node, int))
 
 
 def _subtree(node: Node, children: dict[Node, list[Node]]) -> list[int]:
