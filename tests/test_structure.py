@@ -27,13 +27,6 @@ APP_PACKAGES = ("vde.auth", "vde.mapping", "vde.llm", "vde.ops")
 #: What the registry may import from the apps.
 TABLE_MODULES = {"vde.auth.tables", "vde.mapping.tables", "vde.llm.tables"}
 MAX_LINES = 300
-#: The one cycle left, through a package's ``__init__``: the registry imports
-#: ``vde.mapping.tables``, so ``vde/mapping/__init__.py`` runs, and it imports
-#: the map's operations, which use ``vde.transactions``, which uses the
-#: registry. The registry loads the tables when first asked (not with itself),
-#: so every import order works; a package ``__init__`` that imports its
-#: operations lazily (PEP 562 ``__getattr__``) would close it.
-KNOWN_PACKAGE_CYCLE = ("vde.registry", "vde.mapping")
 
 
 def module_name(path: Path) -> str:
@@ -158,11 +151,7 @@ def test_the_graph_sees_imports_in_functions_and_relative_ones() -> None:
 
 
 def test_no_module_of_vde_imports_itself_back() -> None:
-    importer, package = KNOWN_PACKAGE_CYCLE
-    allowed = {**RUN, importer: RUN[importer] - {package}}
-    assert find_cycle(allowed) is None
-    # Once vde.mapping's package stops closing it, the allowance goes too.
-    assert find_cycle(RUN) is not None, "no cycle left: drop KNOWN_PACKAGE_CYCLE"
+    assert find_cycle(RUN) is None
 
 
 def test_every_module_of_vde_imports_first() -> None:
@@ -218,3 +207,12 @@ def test_the_registry_lists_the_apps_tables_in_their_order() -> None:
     apps = [importlib.import_module(module).APP_CONFIG for module in APP_MODULES]
     assert vde_tables() == [table for app in apps for table in app.table_classes]
     assert APP_NAMES == tuple(app.app_name for app in apps)
+
+
+def test_the_map_package_exports_each_name_from_its_home() -> None:
+    import vde.mapping as package
+
+    assert set(package.__all__) == set(package._HOMES)
+    for name in package.__all__:
+        home = importlib.import_module(f"vde.mapping.{package._HOMES[name]}")
+        assert getattr(package, name) is getattr(home, name), name

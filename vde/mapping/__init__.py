@@ -5,18 +5,51 @@ work (``vde.transactions``: a ``Tx``, a connection or a pool)::
 
     mapping_user_id_for  create_map  add_tile  update_content  history
     move_subtree  swap_tiles  copy_subtree  delete_subtree  tile_at  descendants
+
+The names load on first use (PEP 562): ``vde.registry`` imports
+``vde.mapping.tables``, and an eager import of the operations here would bring
+``vde.transactions`` (which imports the registry) into that import, a cycle.
+Type checkers read the imports below as the package's own names.
 """
 
-from vde.mapping.content import UNSET, history, update_content
-from vde.mapping.coordinates import Direction, MapCoordinates
-from vde.mapping.copies import copy_subtree
-from vde.mapping.deletes import DeletedSubtree, delete_subtree
-from vde.mapping.models import BaseItemVersionRead, Tile
-from vde.mapping.moves import move_subtree, swap_tiles
-from vde.mapping.owners import mapping_user_id_for
-from vde.mapping.places import TileRef
-from vde.mapping.queries import descendants, tile_at
-from vde.mapping.tiles import add_tile, create_map
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vde.mapping.content import UNSET, history, update_content
+    from vde.mapping.coordinates import Direction, MapCoordinates
+    from vde.mapping.copies import copy_subtree
+    from vde.mapping.deletes import DeletedSubtree, delete_subtree
+    from vde.mapping.models import BaseItemVersionRead, Tile
+    from vde.mapping.moves import move_subtree, swap_tiles
+    from vde.mapping.owners import mapping_user_id_for
+    from vde.mapping.places import TileRef
+    from vde.mapping.queries import descendants, tile_at
+    from vde.mapping.tiles import add_tile, create_map
+
+#: Each exported name and the module that defines it.
+_HOMES = {
+    "UNSET": "content",
+    "history": "content",
+    "update_content": "content",
+    "Direction": "coordinates",
+    "MapCoordinates": "coordinates",
+    "copy_subtree": "copies",
+    "DeletedSubtree": "deletes",
+    "delete_subtree": "deletes",
+    "BaseItemVersionRead": "models",
+    "Tile": "models",
+    "move_subtree": "moves",
+    "swap_tiles": "moves",
+    "mapping_user_id_for": "owners",
+    "TileRef": "places",
+    "descendants": "queries",
+    "tile_at": "queries",
+    "add_tile": "tiles",
+    "create_map": "tiles",
+}
 
 __all__ = [
     "UNSET",
@@ -38,3 +71,16 @@ __all__ = [
     "tile_at",
     "update_content",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'vde.mapping' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"vde.mapping.{home}"), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})
