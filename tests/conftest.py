@@ -1,10 +1,17 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import pytest
+import pytest_asyncio
+
+from vde.sql import quoted
+
+if TYPE_CHECKING:  # importing vde.testing here would precede the plugin
+    from vde.testing import ScratchDatabase
 
 pytest_plugins = ["vde.testing"]
 
@@ -79,3 +86,28 @@ def rejects(vde_conn: asyncpg.Connection) -> Rejects:
         return caught.value
 
     return check
+
+
+@pytest_asyncio.fixture
+async def role(vde_db: ScratchDatabase) -> AsyncIterator[str]:
+    """A unique role name; the role is dropped afterwards (roles are cluster-wide)."""
+    name = f"vde_test_role_{secrets.token_hex(4)}"
+    try:
+        yield name
+    finally:
+        connection = await vde_db.connect()
+        try:
+            exists = await connection.fetchval(
+                "SELECT true FROM pg_roles WHERE rolname = $1", name
+            )
+            if exists:
+                # Its grants live in this database (and on it): remove them first.
+                await connection.execute(f"DROP OWNED BY {quoted(name)}")
+                await connection.execute(f"DROP ROLE {quoted(name)}")
+        finally:
+            await connection.close()
+
+
+async def connect_as(vde_db: ScratchDatabase, role: str) -> asyncpg.Connection:
+    """A connection as ``role``: both test servers trust local connections."""
+    return await asyncpg.connect(vde_db.url, user=role)

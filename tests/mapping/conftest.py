@@ -6,7 +6,6 @@ is its parent's plus one step, in the parent's map).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +13,6 @@ from typing import Any
 import pytest
 
 from vde.ops.commands.app_role import app_role
-from vde.testing import ScratchDatabase
 
 Row = dict[str, Any]
 AddTile = Callable[..., Awaitable[Row]]
@@ -73,24 +71,12 @@ async def race_map(home: Home, add_tile: AddTile) -> dict[str, Row]:
 
 
 @pytest.fixture
-async def dml_role(vde_db: ScratchDatabase) -> AsyncIterator[str]:
+async def dml_role(role: str) -> AsyncIterator[str]:
     """The application's role as ``piccolo vde app_role`` makes it (DML only),
-    under a unique name; dropped afterwards (roles are cluster-wide). Both test
-    servers trust local connections: ``asyncpg.connect(url, user=dml_role)``."""
-    name = f"vde_test_dml_{secrets.token_hex(4)}"
-    try:
-        await app_role(name=name)
-        yield name
-    finally:
-        connection = await vde_db.connect()
-        try:
-            if await connection.fetchval(
-                "SELECT true FROM pg_roles WHERE rolname = $1", name
-            ):
-                await connection.execute(f'DROP OWNED BY "{name}"')
-                await connection.execute(f'DROP ROLE "{name}"')
-        finally:
-            await connection.close()
+    under a unique name (``role`` drops it afterwards); connect with
+    ``tests.conftest.connect_as``."""
+    await app_role(name=role)
+    yield role
 
 
 @pytest.fixture

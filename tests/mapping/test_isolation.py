@@ -20,6 +20,7 @@ import asyncpg
 import pytest
 from asyncpg.exceptions import CheckViolationError, ForeignKeyViolationError
 
+from tests.conftest import connect_as
 from tests.mapping.races import (
     AFTER,
     AFTER_CHILD,
@@ -69,8 +70,8 @@ RAW_READ_COMMITTED: dict[tuple[str, str], tuple[str, tuple[type, str]] | None] =
 @pytest.fixture
 async def app_conns(vde_db: ScratchDatabase, dml_role: str) -> Any:
     """Two connections of the application's role."""
-    adder = await asyncpg.connect(vde_db.url, user=dml_role)
-    changer = await asyncpg.connect(vde_db.url, user=dml_role)
+    adder = await connect_as(vde_db, dml_role)
+    changer = await connect_as(vde_db, dml_role)
     try:
         yield adder, changer
     finally:

@@ -20,6 +20,7 @@ import asyncpg
 import pytest
 from piccolo.engine.postgres import PostgresEngine
 
+from tests.conftest import connect_as
 from tests.mapping.races import (
     AFTER,
     AFTER_CHILD,
@@ -47,7 +48,7 @@ async def other_session(
     work: Callable[[asyncpg.Connection], Awaitable[Any]],
 ) -> None:
     """``work`` in a transaction of its own at ``level``, committed."""
-    conn = await asyncpg.connect(vde_db.url, user=role)
+    conn = await connect_as(vde_db, role)
     try:
         isolation = level.lower().replace(" ", "_")
         async with conn.transaction(isolation=isolation):

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.ops.roles import connect_as
+from tests.conftest import connect_as
 from vde.ops.commands.app_role import app_role
 from vde.ops.role_rights import ELEVATED_ATTRIBUTES
 from vde.ops.scram import scram_sha256_verifier

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from tests.ops.roles import connect_as
+from tests.conftest import connect_as
 from vde.ops.commands.app_role import app_role
 from vde.ops.role_rights import verify_dml_only
 from vde.registry import vde_tables

@@ -19,11 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vde.llm.job_status import JobStatus
+from vde.mapping.coordinates import Direction
+
 #: Directions tried, in order, for a tile placed by ``--repair``.
 FREE_ORDER = ("1", "2", "3", "4", "5", "6", "0")
-VALID_STEPS = frozenset("0123456")
+VALID_STEPS = frozenset(str(direction.value) for direction in Direction)
 CONTAINER_TITLE = "Composition Container"
-JOB_STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
+JOB_STATUSES = tuple(status.value for status in JobStatus)
 NAIVE = "timestamp without time zone"
 
 

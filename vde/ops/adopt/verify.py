@@ -11,7 +11,7 @@ import asyncpg
 
 from vde.ops.adopt.conversions import expressions, source_from
 from vde.ops.adopt.copy import target_types
-from vde.ops.adopt.findings import Plan
+from vde.ops.adopt.findings import CONTAINER_TITLE, Plan
 from vde.ops.adopt.layout import ORIGINALS_SCHEMA, TABLES, Layout
 from vde.sql import quoted
 
@@ -55,8 +55,9 @@ async def differences(
             f"SELECT count(*) FROM {quoted(layout.schema, 'vde_map_items')} t "
             f"JOIN {quoted(layout.schema, 'vde_base_items')} b "
             "ON b.id = t.ref_item_id WHERE t.id = ANY($1::int[]) "
-            "AND b.title = 'Composition Container' AND b.content = ''",
+            "AND b.title = $2 AND b.content = ''",
             extra_tiles,
+            CONTAINER_TITLE,
         )
         if containers != len(extra_tiles):
             found.append(f"containers: {containers} found, {len(extra_tiles)} expected")
