@@ -32,9 +32,20 @@ HELPERS = sorted(
 
 
 def raised_classes(path: Path) -> set[str]:
-    """The names of the classes ``path`` raises (``raise Name(...)``)."""
+    """The names of the classes ``path`` raises (``raise Name(...)``), except
+    in a module's ``__getattr__``, whose AttributeError is Python's protocol
+    for a missing name."""
+    tree = ast.parse(path.read_text())
+    protocol = {
+        id(node)
+        for function in tree.body
+        if isinstance(function, ast.FunctionDef) and function.name == "__getattr__"
+        for node in ast.walk(function)
+    }
     names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(tree):
+        if id(node) in protocol:
+            continue
         if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
             if isinstance(node.exc.func, ast.Name):
                 names.add(node.exc.func.id)
