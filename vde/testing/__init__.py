@@ -1,9 +1,11 @@
 """pytest plugin: each test gets a fresh, migrated PostgreSQL database of its own.
 
-Use it from a project whose ``piccolo_conf.py`` registers vde's apps, with one
-line in ``conftest.py``::
+Use it with one line in ``conftest.py``::
 
     pytest_plugins = ["vde.testing"]
+
+A project with a ``piccolo_conf.py`` registers vde's apps there; one without
+gets vde's own stand-in (``vde.testing.configuration``).
 
 It runs on the server in ``DATABASE_URL`` when that is set, else on the embedded
 server (data in ``VDE_PGDATA``, default ``./.pgdata``). Fixtures: ``vde_db`` (a
@@ -25,6 +27,7 @@ except ImportError as missing:  # a project that installed only pytest
         "vde.testing needs pytest-asyncio: pip install 'vde[testing]'"
     ) from missing
 
+from vde.testing.configuration import pytest_configure
 from vde.testing.fixtures import (
     ScratchDatabase,
     vde_conn,
@@ -37,6 +40,7 @@ from vde.testing.signed_in import SignedInUser, vde_signed_in
 
 __all__ = [
     "ScratchDatabase",
+    "pytest_configure",
     "SignedInUser",
     "vde_conn",
     "vde_db",
