@@ -31,6 +31,8 @@ EXAMPLES = {
     "downstream-signed-in-test": "docs/testing.md",
     # tests/test_web_example.py runs it.
     "web-service": "docs/usage.md",
+    # tests/test_admin_example.py builds it.
+    "admin": "docs/usage.md",
     # tests/interop/test_better_auth_schema.py compares it with the shipped file.
     "better-auth-config": "docs/better-auth.md",
 }
