@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
+import pkgutil
+import re
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,60 @@ def test_echo_cuts_long_input_and_says_how_long_it_was() -> None:
     long = echo("x" * 1000)
     assert len(long) <= ECHO_LIMIT + 20
     assert long.endswith("… (1002 characters)")
+
+
+# -- HTTP statuses --------------------------------------------------------------
+
+USAGE = VDE.parent / "docs" / "usage.md"
+#: A row of usage.md's status table: | `ErrorName` | 404 | when |
+STATUS_ROW = re.compile(r"^\| `(\w+)` \| (\d{3}) \|", re.M)
+
+
+def every_vde_error() -> dict[str, type[VdeError]]:
+    """VdeError and each subclass in vde, by name (every module imported first)."""
+    for module in pkgutil.walk_packages([str(VDE)], "vde."):
+        if "piccolo_migrations" not in module.name:
+            importlib.import_module(module.name)
+    found: dict[str, type[VdeError]] = {}
+    todo: list[type[VdeError]] = [VdeError]
+    while todo:
+        error = todo.pop()
+        if error.__module__.split(".")[0] == "vde":
+            found[error.__name__] = error
+        todo += error.__subclasses__()
+    return found
+
+
+def documented_statuses(text: str) -> dict[str, int]:
+    return {row[1]: int(row[2]) for row in STATUS_ROW.finditer(text)}
+
+
+def test_every_vde_error_has_the_http_status_usage_md_gives_it() -> None:
+    errors_found = every_vde_error()
+    assert {"VdeError", "TileNotFoundError", "EmbeddedServerError"} <= set(
+        errors_found
+    )
+    assert documented_statuses(USAGE.read_text(encoding="utf-8")) == {
+        name: error.http_status for name, error in errors_found.items()
+    }
+
+
+def test_the_statuses_say_what_a_web_layer_answers() -> None:
+    assert errors.TileNotFoundError.http_status == 404
+    assert errors.UserNotFoundError.http_status == 404
+    assert errors.TargetOccupiedError.http_status == 409
+    assert errors.InvalidArgumentError.http_status == 422
+    assert errors.InvalidCoordinatesError.http_status == 422
+    assert errors.EngineMismatchError.http_status == 500
+    for error in every_vde_error().values():
+        assert isinstance(error.http_status, int) and 400 <= error.http_status < 600
+
+
+def test_a_status_the_table_gets_wrong_is_caught() -> None:
+    text = "| `TileNotFoundError` | 409 | missing |\n| `VdeError` | 500 | else |"
+    assert documented_statuses(text) == {"TileNotFoundError": 409, "VdeError": 500}
+    assert documented_statuses(text) != {
+        name: error.http_status
+        for name, error in every_vde_error().items()
+        if name in ("TileNotFoundError", "VdeError")
+    }

@@ -28,6 +28,11 @@ EXAMPLES = {
     "downstream-conftest": "docs/testing.md",
     "downstream-piccolo-conf": "docs/testing.md",
     "downstream-test": "docs/testing.md",
+    "downstream-signed-in-test": "docs/testing.md",
+    # tests/test_web_example.py runs it.
+    "web-service": "docs/usage.md",
+    # tests/test_admin_example.py builds it.
+    "admin": "docs/usage.md",
     # tests/interop/test_better_auth_schema.py compares it with the shipped file.
     "better-auth-config": "docs/better-auth.md",
 }
@@ -90,6 +95,7 @@ def test_downstream_project_with_the_readme_files_passes_its_test(tmp_path):
     (tmp_path / "conftest.py").write_text(example("downstream-conftest"))
     (tmp_path / "piccolo_conf.py").write_text(example("downstream-piccolo-conf"))
     (tmp_path / "test_content.py").write_text(example("downstream-test"))
+    (tmp_path / "test_signed_in.py").write_text(example("downstream-signed-in-test"))
     # The README's settings, and nothing from this repository's configuration.
     (tmp_path / "pytest.ini").write_text(example("downstream-pytest-ini"))
 
@@ -99,5 +105,5 @@ def test_downstream_project_with_the_readme_files_passes_its_test(tmp_path):
         cwd=tmp_path,
         env=subprocess_env(),
     )
-    assert "1 passed" in output
+    assert "2 passed" in output
     assert "warning" not in output.lower()

@@ -1,11 +1,11 @@
 // Drives better-auth 1.7's server API (auth.api.*) on a vde database, one step
 // at a time, for tests/interop/test_better_auth.py.
 //
-//   DATABASE_URL=postgresql://... node flows.mjs
+//   DATABASE_URL=postgresql://... BETTER_AUTH_SECRET=... node flows.mjs
 //
 // better-auth is configured as a deployment would be: vde-schema.mjs (the
-// mapping, nothing else), e-mail and password sign-in, the api-key plugin, and
-// its runtime schema validation on (the default). Each line read from stdin is
+// mapping, nothing else), e-mail and password sign-in, the api-key and bearer
+// plugins, and its runtime schema validation on (the default). Each line read from stdin is
 // a JSON step, {"step": "signUp", ...arguments}; each answer is one stdout line
 // "@@vde " + JSON: {"ok": true, ...} or {"ok": false, "status", "code",
 // "message"}. Other output (better-auth's log) is left as it is. The caller
@@ -17,6 +17,7 @@ import readline from "node:readline";
 import { apiKey } from "@better-auth/api-key";
 import { betterAuth } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
+import { bearer } from "better-auth/plugins/bearer";
 import pg from "pg";
 
 import { vdeApiKeySchema, vdeModels } from "./vde-schema.mjs";
@@ -26,6 +27,12 @@ if (!url) {
   console.error("flows.mjs: set DATABASE_URL to a migrated vde database");
   process.exit(2);
 }
+// The secret session cookies are signed with; the Python side checks them with it.
+const secret = process.env.BETTER_AUTH_SECRET;
+if (!secret) {
+  console.error("flows.mjs: set BETTER_AUTH_SECRET (the tests pass a fixed one)");
+  process.exit(2);
+}
 
 const pool = new pg.Pool({ connectionString: url, max: 4 });
 /** Reset links better-auth "sends", newest last. */
@@ -33,8 +40,7 @@ const resetTokens = [];
 
 const options = {
   database: pool,
-  // A fixed test secret (never used outside this script's scratch database).
-  secret: "vde-interop-test-secret-7Hq2Lm9Xc4Vb8Nz1Kd6Pw3Rt5Ys0",
+  secret,
   baseURL: "http://localhost:3000",
   emailAndPassword: {
     enabled: true,
@@ -43,7 +49,7 @@ const options = {
     },
   },
   ...vdeModels,
-  plugins: [apiKey({ schema: vdeApiKeySchema })],
+  plugins: [apiKey({ schema: vdeApiKeySchema }), bearer()],
 };
 const auth = betterAuth(options);
 
@@ -77,6 +83,14 @@ function headersOf(name) {
 
 const keys = new Map();
 
+/** What a sign-in hands the client: its Set-Cookie lines and the bearer token. */
+function handedOut(headers) {
+  return {
+    setCookie: headers?.getSetCookie?.() ?? [],
+    authToken: headers?.get?.("set-auth-token") ?? null,
+  };
+}
+
 const steps = {
   async signUp({ name, email, password }) {
     const { headers, response } = await auth.api.signUpEmail({
@@ -84,7 +98,12 @@ const steps = {
       returnHeaders: true,
     });
     keepCookies(headers);
-    return { userId: response.user.id, token: response.token, user: response.user };
+    return {
+      userId: response.user.id,
+      token: response.token,
+      user: response.user,
+      ...handedOut(headers),
+    };
   },
 
   async signIn({ email, password, saveAs }) {
@@ -94,11 +113,23 @@ const steps = {
     });
     keepCookies(headers);
     if (saveAs) sessions.set(saveAs, new Map(jar));
-    return { userId: response.user.id, token: response.token };
+    return { userId: response.user.id, token: response.token, ...handedOut(headers) };
   },
 
   async getSession({ as }) {
     const session = await auth.api.getSession({ headers: headersOf(as) });
+    return { session: session?.session ?? null, user: session?.user ?? null };
+  },
+
+  async getSessionFrom({ cookie, authorization }) {
+    // A request carrying exactly these headers (a tampered cookie, a bearer token).
+    const headers = new Headers();
+    if (cookie) headers.set("cookie", cookie);
+    if (authorization) headers.set("authorization", authorization);
+    const session = await auth.api.getSession({
+      headers,
+      query: { disableRefresh: true },
+    });
     return { session: session?.session ?? null, user: session?.user ?? null };
   },
 

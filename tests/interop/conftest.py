@@ -28,6 +28,9 @@ STAMP = INTEROP / "node_modules" / ".vde-install-sha256"
 #: How an answer line of flows.mjs starts; anything else is better-auth's log.
 ANSWER = "@@vde "
 STEP_TIMEOUT = 60
+#: better-auth's secret in flows.mjs (its BETTER_AUTH_SECRET): a fixed test value,
+#: never used outside the scratch databases; the Python side checks cookies with it.
+SECRET = "vde-interop-test-secret-7Hq2Lm9Xc4Vb8Nz1Kd6Pw3Rt5Ys0"
 
 
 def _install_digest() -> str:
@@ -111,7 +114,12 @@ async def start_flows(folder: Path, url: str) -> Flows:
         "node",
         str(folder / "flows.mjs"),
         cwd=folder,
-        env={**os.environ, "DATABASE_URL": url, "NO_COLOR": "1"},
+        env={
+            **os.environ,
+            "DATABASE_URL": url,
+            "BETTER_AUTH_SECRET": SECRET,
+            "NO_COLOR": "1",
+        },
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,

@@ -40,6 +40,11 @@ MIGRATIONS = [
     path for path in REPO.glob("piccolo_migrations/*/*.py") if path.stem != "__init__"
 ]
 
+
+def recorded_of(app_name: str) -> list[str]:
+    """``app_name`` once per migration of its: how the migration table lists them."""
+    return [app_name] * sum(path.parent.name == app_name for path in MIGRATIONS)
+
 WAITERS = """
 SELECT count(*) FROM pg_locks
 WHERE locktype = 'advisory' AND NOT granted AND classid = $1 AND objid = $2
@@ -190,7 +195,7 @@ INTERRUPTION_POINTS = {
     "waiting for the migration lock": (
         "SELECT pg_advisory_xact_lock({key})",
         "locktype = 'advisory'",
-        ["auth", "auth"],
+        recorded_of("auth"),
         "vde_llm_job_results",
     ),
     "inside a migration": (
@@ -198,13 +203,13 @@ INTERRUPTION_POINTS = {
         # keys to vde_users, which need a lock that conflicts with this one.
         "LOCK TABLE vde_users IN ROW EXCLUSIVE MODE",
         "relation = 'vde_users'::regclass",
-        ["auth", "auth", "llm", "llm"],
+        [*recorded_of("auth"), *recorded_of("llm")],
         "vde_map_items",
     ),
     "after the migration, recording it": (
         "LOCK TABLE migration IN SHARE MODE",
         "relation = 'migration'::regclass",
-        ["auth", "auth"],
+        recorded_of("auth"),
         "vde_llm_job_results",
     ),
 }

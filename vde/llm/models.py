@@ -1,13 +1,16 @@
 """Typed rows of the llm app: ``LlmJobResultRead`` and ``LlmJobResultWrite``.
 
-The read model parses ``request``/``response`` (``select()`` and asyncpg return
-jsonb as text); the write model takes them as JSON text, as Piccolo stores it.
-See :mod:`vde.row_models` for what each kind requires.
+The read model parses ``request_body``/``response`` (``select()`` and asyncpg
+return jsonb as text); the write model takes them as JSON text, as Piccolo
+stores it. ``request_body`` is the column ``request`` (its SQL name, which both
+models also accept). See :mod:`vde.row_models` for what each kind requires.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+
+from pydantic import Field
 
 from vde.llm.job_status import JobStatus
 from vde.row_models import READ_CONFIG, WRITE_CONFIG, JsonText, JsonValue, RowModel
@@ -22,7 +25,7 @@ class LlmJobResultRead(RowModel):
     job_id: str
     user_id: str
     status: JobStatus
-    request: JsonValue = None
+    request_body: JsonValue = Field(None, alias="request")
     response: JsonValue = None
     error: str | None = None
     created_at: datetime
@@ -36,6 +39,6 @@ class LlmJobResultWrite(RowModel):
     job_id: str
     user_id: str
     status: JobStatus
-    request: JsonText | None = None
+    request_body: JsonText | None = Field(None, alias="request")
     response: JsonText | None = None
     error: str | None = None

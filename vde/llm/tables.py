@@ -18,7 +18,9 @@ class LlmJobResult(Table, tablename=tablename("llm_job_results")):
     # Not a foreign key: jobs may outlive or precede the user row.
     user_id = Text(default=None)
     status = Text(default=None, choices=JobStatus)
-    request = JSONB(null=True, default=None)
+    # The database column is "request"; the attribute is not, because
+    # Piccolo's admin and CRUD endpoints take a parameter named "request".
+    request_body = JSONB(null=True, default=None, db_column_name="request")
     response = JSONB(null=True, default=None)
     error = Text(null=True, default=None)
     created_at = created_at()

@@ -12,11 +12,9 @@ assertion messages and dataclass reprs show) hides the password.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
 from typing import Any, NoReturn
 
 import pytest
-from piccolo.conf.apps import Finder
 from piccolo.engine.postgres import PostgresEngine
 
 from vde.database.engine_switch import use_engine
@@ -81,9 +79,8 @@ class RefusingEngine(PostgresEngine):
 def vde_tables_refuse_outside_vde_db() -> Iterator[None]:
     """Point Piccolo at :class:`RefusingEngine` for the session (see module doc).
 
-    Without a ``piccolo_conf`` there is no configured engine to protect.
+    A project without a ``piccolo_conf`` has vde's stand-in by now
+    (``vde.testing.configuration``), whose engine refuses already.
     """
-    with ExitStack() as stack:
-        if Finder().get_piccolo_conf_module() is not None:
-            stack.enter_context(use_engine(RefusingEngine()))
+    with use_engine(RefusingEngine()):
         yield
