@@ -6,7 +6,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-pytest_plugins = ["vde.testing"]
+pytest_plugins = ["vde.testing", "tests.pooler"]
 
 Row = dict[str, Any]
 Insert = Callable[..., Awaitable[Row]]
