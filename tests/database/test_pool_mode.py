@@ -7,6 +7,9 @@ A statement that vanished from the server connection is made here with
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import asyncpg
 import pytest
 from piccolo.engine.postgres import PostgresEngine
@@ -23,6 +26,11 @@ from vde.database.pool_mode import (
 from vde.errors import InvalidArgumentError
 from vde.testing import ScratchDatabase
 
+VDE = Path(__file__).resolve().parents[2] / "vde"
+#: What opens connections: asyncpg.connect / create_pool, Piccolo's engine.
+OPENERS = {"asyncpg.connect", "asyncpg.create_pool", "PostgresEngine"}
+#: What gives connect arguments their pool mode.
+MODE_GIVERS = {"connect_options", "connect_kwargs"}
 QUERY = "SELECT $1::int + 1"
 PREPARED = "SELECT count(*) FROM pg_prepared_statements"
 
@@ -153,3 +161,47 @@ async def test_only_a_session_mode_pool_resets_what_a_connection_set(
             await connection.execute("SET application_name = 'kept'")
         async with pooled.pool.acquire() as connection:
             assert await connection.fetchval("SHOW application_name") == after_release
+
+
+def _called(node: ast.expr) -> str:
+    """``name`` or ``module.name`` of what a call calls."""
+    if isinstance(node, ast.Attribute):
+        owner = node.value.id if isinstance(node.value, ast.Name) else ""
+        return f"{owner}.{node.attr}".lstrip(".")
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def openers_without_the_mode(source: str) -> list[int]:
+    """Lines of ``source`` that open connections with arguments that did not
+    pass through ``connect_options`` (or ``connect_kwargs``, which calls it)."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and _called(node.func) in OPENERS:
+            arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
+            inner = {
+                _called(call.func).rpartition(".")[2]
+                for argument in arguments
+                for call in ast.walk(argument)
+                if isinstance(call, ast.Call)
+            }
+            if not inner & MODE_GIVERS:
+                lines.append(node.lineno)
+    return sorted(lines)
+
+
+def test_every_connection_vde_opens_takes_the_pool_mode() -> None:
+    found = {
+        str(path.relative_to(VDE)): openers_without_the_mode(path.read_text())
+        for path in VDE.rglob("*.py")
+    }
+    assert {path: lines for path, lines in found.items() if lines} == {}
+    assert found["database/engine.py"] == []  # make_engine was seen
+
+
+def test_an_opener_without_the_mode_is_caught() -> None:
+    source = """
+conn = await asyncpg.connect(url)
+ok = await asyncpg.connect(**connect_options({"dsn": url}))
+engine = PostgresEngine(config={"dsn": url})
+"""
+    assert openers_without_the_mode(source) == [2, 4]
