@@ -13,7 +13,7 @@ from vde.sql import quoted
 if TYPE_CHECKING:  # importing vde.testing here would precede the plugin
     from vde.testing import ScratchDatabase
 
-pytest_plugins = ["vde.testing"]
+pytest_plugins = ["vde.testing", "tests.pooler"]
 
 Row = dict[str, Any]
 Insert = Callable[..., Awaitable[Row]]

@@ -25,6 +25,7 @@ EXPECTED = {
     "docs/better-auth.md",
     "docs/embedded-server.md",
     "docs/operations.md",
+    "docs/pooler.md",
     "docs/schema.md",
     "docs/security.md",
     "docs/testing.md",

@@ -14,8 +14,10 @@ from vde.database.scratch import (
     create_database,
     drop_abandoned_databases,
     drop_database,
+    end_idle_sessions,
     is_local,
     owner_pid,
+    with_database,
 )
 from vde.testing.databases import scratch_name, server_url
 
@@ -137,3 +139,26 @@ def test_only_a_server_on_this_host_is_local(server: object, local: bool) -> Non
 async def test_a_server_on_another_host_is_not_even_connected_to() -> None:
     # A pid means nothing on another machine.
     assert await drop_abandoned_databases("postgresql://ci@db.invalid/x", "drift") == []
+
+
+async def test_a_template_held_by_idle_sessions_is_cloned_once_they_are_ended() -> None:
+    # As a pooler holds its server connections to a database it migrated.
+    server = server_url()
+    template, copy = scratch_name("held"), scratch_name("copy")
+    await create_database(server, template)
+    idle = await asyncpg.connect(with_database(server, template))
+    try:
+        busy = await asyncpg.connect(with_database(server, template))
+        try:
+            async with busy.transaction():  # in a transaction: not idle, kept
+                await busy.execute("SELECT 1")
+                assert await end_idle_sessions(server, template) == 1
+                assert not busy.is_closed()
+        finally:
+            await busy.close()
+        await create_database(server, copy, template=template)
+        with pytest.raises((asyncpg.AdminShutdownError, asyncpg.InterfaceError)):
+            await idle.execute("SELECT 1")
+    finally:
+        idle.terminate()
+        await drop_quietly([template, copy])

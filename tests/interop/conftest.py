@@ -141,10 +141,18 @@ async def stop_flows(flows: Flows) -> None:
             await process.wait()
 
 
-@pytest_asyncio.fixture
-async def flows(better_auth: Path, vde_db: Any) -> AsyncIterator[Flows]:
-    """better-auth on this test's migrated vde database."""
-    running = await start_flows(better_auth, vde_db.url)
+@pytest_asyncio.fixture(params=["direct", "pgbouncer"])
+async def flows(
+    request: pytest.FixtureRequest, better_auth: Path, vde_db: Any
+) -> AsyncIterator[Flows]:
+    """better-auth on this test's migrated vde database: straight to the
+    server, or through PgBouncer in transaction mode (``tests/pooler.py``), as
+    a hosted database's pooled URL runs it (node-postgres sends unnamed
+    statements, so it needs no switch)."""
+    url = vde_db.url
+    if request.param == "pgbouncer":
+        url = request.getfixturevalue("pgbouncer").url(vde_db.name)
+    running = await start_flows(better_auth, url)
     try:
         yield running
     finally:

@@ -9,6 +9,10 @@ there; another client took the slot) gets vde's refusal, reads again and
 retries; deadlock victims are re-run by ``run_atomic``. Anything else is an
 unexpected error, and there must be none. Afterwards every map is a tree and
 every tile is where the model of the run says.
+
+Each runs twice: straight to the server, and through PgBouncer in transaction
+mode (``tests/pooler.py``), where every transaction may get another server
+connection.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import asyncpg
 import pytest
 from piccolo.engine.postgres import PostgresEngine
 
-from vde.database import connection_pool, use_engine
+from vde.database import connection_pool, make_engine, use_engine
 from vde.errors import TargetOccupiedError, TileNotFoundError
 from vde.mapping import (
     MapCoordinates,
@@ -43,10 +47,16 @@ ATTEMPTS = 5  # run_atomic's, for deadlock victims
 EXPECTED = (TargetOccupiedError, TileNotFoundError)
 
 
-@pytest.fixture
-async def engine(vde_db: Any) -> AsyncIterator[PostgresEngine]:
+@pytest.fixture(params=["direct", "pgbouncer"])
+async def engine(
+    request: pytest.FixtureRequest, vde_db: Any
+) -> AsyncIterator[PostgresEngine]:
     """The tables on a pool with a connection for every client."""
-    engine = PostgresEngine(config={"dsn": vde_db.url})
+    if request.param == "pgbouncer":
+        bouncer = request.getfixturevalue("pgbouncer")
+        engine = make_engine(bouncer.url(vde_db.name), pool_mode="transaction")
+    else:
+        engine = PostgresEngine(config={"dsn": vde_db.url})
     with use_engine(engine):
         async with connection_pool(engine, min_size=2, max_size=CLIENTS + 2):
             yield engine

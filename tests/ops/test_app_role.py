@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import functools
 from typing import Any
 
 import asyncpg
@@ -255,10 +254,13 @@ async def test_app_role_sends_a_scram_verifier_never_the_password(
 ) -> None:
     password = "correct horse battery staple 42"
     RecordingConnection.sent = []
+    connect = asyncpg.connect  # vde passes a connection class of its own: replaced
     monkeypatch.setattr(
         asyncpg,
         "connect",
-        functools.partial(asyncpg.connect, connection_class=RecordingConnection),
+        lambda *args, **kwargs: connect(
+            *args, **{**kwargs, "connection_class": RecordingConnection}
+        ),
     )
     monkeypatch.setenv("VDE_APP_PASSWORD", password)
     await app_role(name=role)

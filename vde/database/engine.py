@@ -20,6 +20,7 @@ from piccolo.engine.postgres import PostgresEngine
 from vde.database.embedded import server as embedded
 from vde.database.embedded.not_running import EmbeddedAwareEngine
 from vde.database.embedded.server import EmbeddedServer, EmbeddedServerError
+from vde.database.pool_mode import connect_options
 from vde.errors import VdeError
 from vde.sql import literal, quoted
 
@@ -76,11 +77,18 @@ def database_url(data_dir: Path | None = None) -> str:
     return str(embedded_server(data_dir).get_uri(EMBEDDED_DATABASE))
 
 
-def make_engine(url: str | None = None, **config: Any) -> PostgresEngine:
+def make_engine(
+    url: str | None = None, *, pool_mode: str | None = None, **config: Any
+) -> PostgresEngine:
     """A Piccolo engine for ``url`` (default: :func:`database_url`).
 
     Extra keyword arguments are passed to asyncpg's ``connect`` as Piccolo does.
     A URL that names the embedded server while it is not running raises
     ``EmbeddedServerNotRunning`` at the first connection, saying how to start it.
+    ``pool_mode="transaction"`` (default: ``VDE_POOL_MODE``, else ``"session"``)
+    makes its connections and pools work behind a transaction pooler
+    (``vde.database.pool_mode``).
     """
-    return EmbeddedAwareEngine(config={"dsn": url or database_url(), **config})
+    return EmbeddedAwareEngine(
+        config=connect_options({"dsn": url or database_url(), **config}, pool_mode)
+    )

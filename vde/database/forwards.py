@@ -33,6 +33,7 @@ from piccolo.utils.printing import print_heading
 
 from vde.database.engine_switch import use_engine
 from vde.database.migration_lock import lock_migrations
+from vde.database.pool_mode import connect_options
 
 #: A migration: (app name, migration id).
 MigrationKey = tuple[str, str]
@@ -151,7 +152,7 @@ async def apply_pending(
 
 async def migrate_database(url: str) -> None:
     """Apply every app's migrations to the database at ``url``; quiet unless failing."""
-    await migrate_engine(PostgresEngine(config={"dsn": url}))
+    await migrate_engine(PostgresEngine(config=connect_options({"dsn": url})))
 
 
 async def migrate_engine(engine: PostgresEngine) -> None:

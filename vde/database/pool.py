@@ -11,6 +11,7 @@ import asyncpg
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
+from vde.database.pool_mode import connect_options
 from vde.errors import EngineMismatchError, VdeError, echo
 
 
@@ -35,7 +36,10 @@ def configured_engine() -> PostgresEngine:
 
 @contextlib.asynccontextmanager
 async def connection_pool(
-    engine: PostgresEngine | None = None, **pool_kwargs: Any
+    engine: PostgresEngine | None = None,
+    *,
+    pool_mode: str | None = None,
+    **pool_kwargs: Any,
 ) -> AsyncIterator[PooledEngine]:
     """Run the block's Piccolo queries on a pool of reused connections.
 
@@ -46,12 +50,17 @@ async def connection_pool(
     (a web app's, or ``vde.testing``'s) is used as it is and left open. The
     block gets a :class:`PooledEngine`: ``db.pool`` for vde's query helpers
     outside a unit of work, ``db.engine`` for Piccolo.
+
+    ``pool_mode="transaction"`` (default: the engine's, else ``VDE_POOL_MODE``)
+    makes the pool's connections work behind a transaction pooler
+    (``vde.database.pool_mode``); an engine made for the other mode refuses.
     """
     engine = engine or configured_engine()
+    options = connect_options({**engine.config, **pool_kwargs}, pool_mode)
     if engine.pool is not None:
         yield PooledEngine(engine, engine.pool)
         return
-    await engine.start_connection_pool(**pool_kwargs)
+    await engine.start_connection_pool(**options)
     try:
         pool = engine.pool
         if pool is None:  # Piccolo's start_connection_pool always sets it

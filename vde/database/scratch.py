@@ -31,11 +31,19 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
+from vde.database.pool_mode import connect_options
 from vde.database.processes import process_alive
+from vde.errors import VdeError
+from vde.redaction import redacted
 from vde.sql import quoted
 
 #: A server: a URL, or asyncpg ``connect`` keyword arguments.
 Server = str | Mapping[str, Any]
+
+
+class ScratchDatabaseUnreachable(VdeError):
+    """A scratch database was made but cannot be connected to (a pooler in
+    front of the server passes on only the databases it lists); it was dropped."""
 
 
 def with_database(url: str, name: str) -> str:
@@ -53,12 +61,14 @@ def connect_kwargs(server: Server, database: str | None = None) -> dict[str, Any
     """asyncpg ``connect`` arguments for ``server``, optionally at ``database``.
 
     asyncpg lets keyword arguments win over the DSN, so ``database`` overrides
-    the database a URL names.
+    the database a URL names. They carry the pool mode (``VDE_POOL_MODE``, or
+    the one an engine's ``config`` was made for): scratch and admin
+    connections work through a transaction pooler too.
     """
     kwargs = {"dsn": server} if isinstance(server, str) else dict(server)
     if database is not None:
         kwargs["database"] = database
-    return kwargs
+    return connect_options(kwargs)
 
 
 async def create_database(
@@ -77,6 +87,28 @@ async def create_database(
     finally:
         await connection.close()
     return with_database(server, name) if isinstance(server, str) else name
+
+
+async def end_idle_sessions(server: Server, name: str) -> int:
+    """End this role's idle sessions on database ``name``; return how many.
+
+    A pooler keeps its server connections to a database open after its clients
+    have gone, and ``CREATE DATABASE ... TEMPLATE`` refuses a template anyone
+    is connected to: a scratch database that was migrated through a pooler
+    becomes a template only after this. The server waits a few seconds for
+    ended sessions to exit before it refuses.
+    """
+    connection = await asyncpg.connect(**connect_kwargs(server))
+    try:
+        ended: int = await connection.fetchval(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) "
+            "FROM pg_stat_activity WHERE datname = $1 AND state = 'idle' "
+            "AND usename = current_user AND pid <> pg_backend_pid()",
+            name,
+        )
+        return ended
+    finally:
+        await connection.close()
 
 
 async def drop_database(server: Server, name: str) -> None:
@@ -98,9 +130,26 @@ async def scratch_database(
     name = scratch_name(purpose)
     await create_database(server, name)
     try:
+        await _check_reachable(server, name)
         yield PostgresEngine(config=connect_kwargs(server, name))
     finally:
         await drop_database(server, name)
+
+
+async def _check_reachable(server: Server, name: str) -> None:
+    """Refuse, naming the way out, when the new database cannot be reached."""
+    try:
+        connection = await asyncpg.connect(**connect_kwargs(server, name))
+    except asyncpg.PostgresError as error:
+        where = server if isinstance(server, str) else str(server.get("dsn", ""))
+        raise ScratchDatabaseUnreachable(
+            f"made the scratch database {name} but cannot connect to it through "
+            f"{redacted(where) or 'this server'} ({error}): a pooler in front of "
+            "the server passes on only the databases it lists. Run this with "
+            "DATABASE_URL set to the server's direct URL, not the pooler's "
+            "(docs/pooler.md)"
+        ) from error
+    await connection.close()
 
 
 #: Hosts that name this machine (an empty host: the default Unix socket).

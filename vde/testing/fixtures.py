@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import pytest_asyncio
@@ -12,6 +13,8 @@ from piccolo.engine.postgres import PostgresEngine
 from vde.database import connection_pool
 from vde.database.engine_switch import use_engine
 from vde.database.forwards import migrate_database
+from vde.database.pool_mode import connect_options
+from vde.database.scratch import end_idle_sessions
 from vde.testing.databases import (
     create_database,
     drop_abandoned_databases,
@@ -24,7 +27,7 @@ from vde.testing.guard import SecretUrl
 #: Each test's engine runs on a pool, as repositories are told to (docs/benchmarks.md):
 #: tests then see pooled connections' behaviour (statement caches, generic plans,
 #: RESET ALL between queries). Small, because many tests share one server.
-POOL_SIZE = {"min_size": 1, "max_size": 4}
+POOL_SIZE: dict[str, Any] = {"min_size": 1, "max_size": 4}
 
 
 @dataclass(frozen=True)
@@ -37,18 +40,23 @@ class ScratchDatabase:
 
     async def connect(self) -> asyncpg.Connection:
         """A new raw asyncpg connection (the caller closes it)."""
-        return await asyncpg.connect(self.url)
+        return await asyncpg.connect(**connect_options({"dsn": self.url}))
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def vde_template() -> AsyncIterator[str]:
-    """Name of a database migrated once per session, the template of every test's."""
+    """Name of a database migrated once per session, the template of every test's.
+
+    Through a pooler (``DATABASE_URL`` a pooled URL) the pooler's own sessions
+    on it are ended before it is cloned.
+    """
     server = server_url()
     await drop_abandoned_databases(server)  # of runs killed before cleaning up
     name = scratch_name("template")
     url = SecretUrl(await create_database(server, name))
     try:
         await migrate_database(url)
+        await end_idle_sessions(server, name)
         yield name
     finally:
         await drop_database(server, name)
@@ -64,7 +72,7 @@ async def vde_db(vde_template: str) -> AsyncIterator[ScratchDatabase]:
     server = server_url()
     name = scratch_name("db")
     url = SecretUrl(await create_database(server, name, template=vde_template))
-    engine = PostgresEngine(config={"dsn": url})
+    engine = PostgresEngine(config=connect_options({"dsn": url}))
     try:
         with use_engine(engine):
             async with connection_pool(engine, **POOL_SIZE):

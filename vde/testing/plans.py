@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 
+from vde.database.pool_mode import connect_options
 from vde.sql import literal, quoted
 from vde.testing.databases import (
     create_database,
@@ -99,7 +100,7 @@ async def loaded_database(
     name = scratch_name("plans")
     url = SecretUrl(await create_database(server, name, template=template))
     try:
-        conn = await asyncpg.connect(url)
+        conn = await asyncpg.connect(**connect_options({"dsn": url}))
         try:
             for sql in load:
                 await conn.execute(sql)
