@@ -1,18 +1,10 @@
 """One unit of work for Piccolo's tables and vde's helpers alike.
 
-Piccolo runs each query on a connection of its own (or of its pool) unless a
-transaction of *its* engine is open: then every query of that engine joins the
-transaction's connection (a context variable). vde's SQL helpers take an
-asyncpg connection. So one transaction for both must be Piccolo's, opened on the
-engine the tables use, and handed to the helpers as its connection: that is
-:func:`atomic`, and :class:`Tx` is what it yields.
-
-Concurrent editors of one map lock overlapping rows, and PostgreSQL breaks a
-lock cycle by aborting one transaction (deadlock, SQLSTATE 40P01; serializable
-transactions may fail with 40001). The whole transaction was rolled back, so
-running the whole unit again is safe and is what PostgreSQL's manual asks of
-the application: :func:`run_atomic`. Constraint violations are answers, not
-accidents, and are never retried.
+:func:`atomic` opens Piccolo's transaction on the tables' engine and hands its
+connection to vde's helpers as a :class:`Tx`, so both run in one transaction;
+:func:`run_atomic` runs the unit again when PostgreSQL picks it as a deadlock or
+serialization victim (constraint violations are answers, never retried).
+docs/usage.md ("Connections and units of work") tells the story.
 """
 
 from __future__ import annotations

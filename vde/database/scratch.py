@@ -1,21 +1,9 @@
 """Throw-away databases on a real server (a drift check's reference, a test's data).
 
-Creating a database and dropping it again is the cheapest way to get a schema that
-is exactly what the migrations build, on the same server version as the live one.
-A server is named by a ``postgresql://`` URL or by asyncpg ``connect`` keyword
-arguments (a Piccolo engine's ``config``); any database on it will do, since
-``CREATE DATABASE`` works from every database.
-
-A process killed before it drops its scratch database (SIGKILL, an OOM kill, a
-CI timeout) leaves it behind. Each name carries its creator's pid, so a later
-run of the same kind drops the ones whose process no longer runs
-(:func:`drop_abandoned_databases`). It only judges what it can see: the server
-must be on this host (the embedded one, a Unix socket, localhost), since a pid
-means nothing on another machine. A database whose process is alive is never
-touched, and neither is one with a connection open or one this role may not
-drop (plain ``DROP DATABASE`` refuses both; the refusal is skipped, not raised).
-
-vde's own server is the one ``vde.database.database_url()`` names.
+A fresh database that the migrations build is the cheapest exact schema on the
+live server's version. Each name carries its creator's pid, so a later run drops
+those of killed processes on this host (:func:`drop_abandoned_databases`),
+never one in use or not its own; docs/operations.md ("drift") tells more.
 """
 
 from __future__ import annotations

