@@ -110,7 +110,6 @@ async def test_the_project_runs_as_the_app_role_and_passes_drift_and_lint(
 
     made = piccolo(project, vde_db.url, "vde", "app_role", f"--name={role}")
     assert made.returncode == 0, made
-    assert "apps: auth, mapping, llm, vde, hexmap" in made.stdout
     connection = await connect_as(vde_db, role)
     try:
         item = await connection.fetchval(
@@ -137,6 +136,7 @@ async def test_the_project_runs_as_the_app_role_and_passes_drift_and_lint(
                 await connection.execute(statement)
     finally:
         await connection.close()
+    assert "apps: auth, mapping, llm, vde, hexmap" in made.stdout
 
     # The service, connected as the role: vde's tables and its own.
     env = subprocess_env(DATABASE_URL=with_user(vde_db.url, role))
