@@ -1,8 +1,9 @@
 """``piccolo vde lint``: which migrations, with which settings, written where.
 
-In vde's repository vde's migrations are the project's own; elsewhere only the
-project's apps are linted (tests/test_downstream_project.py runs it in such a
-project). The SQL goes to a temporary folder unless ``--output`` names one.
+The migrations linted are those kept in the project: in vde's repository,
+vde's; elsewhere the project's own apps' (tests/test_downstream_project.py
+runs it in such a project). The SQL goes to a temporary folder unless
+``--output`` names one.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from vde.ops.migration_lint import (
     apps_to_lint,
     squawk_settings,
 )
+from vde.ops.project_apps import lies_in
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -77,3 +79,15 @@ def test_the_projects_own_settings_come_before_vdes(
 def test_in_vdes_repository_vdes_apps_are_its_own() -> None:
     assert apps_to_lint() == ["auth", "mapping", "llm", "vde"]
     assert apps_to_lint("mapping, llm") == ["mapping", "llm"]
+
+
+def test_an_apps_migrations_are_the_projects_when_kept_in_it_not_installed(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "hexmap_project"
+    venv = project / ".venv" / "lib" / "python3.11" / "site-packages"
+    assert lies_in(project / "hexmap" / "piccolo_migrations", project, [venv])
+    # A library's app, installed in the project's own virtual environment.
+    assert not lies_in(venv / "vde" / "piccolo_migrations" / "auth", project, [venv])
+    # vde from a checkout of its own, elsewhere.
+    assert not lies_in(tmp_path / "vde" / "piccolo_migrations", project, [venv])

@@ -4,14 +4,16 @@ A service built on vde registers apps of its own beside vde's in its
 ``piccolo_conf.py`` (say a table of tags whose foreign key points at vde's
 tiles). The commands act on the whole project's schema, not on vde's part of
 it: ``app_role`` grants on every app's tables, ``drift`` builds every app's
-migrations, ``lint`` lints the project's own migrations (vde's are linted in
-vde's repository). The apps are Piccolo's ``Finder``'s, in the order
-``piccolo_conf.py`` lists them (the migrations sort them by dependency).
+migrations, ``lint`` lints the project's own migrations (those kept in the
+project; vde's are linted in vde's repository). The apps are Piccolo's
+``Finder``'s, in the order ``piccolo_conf.py`` lists them (the migrations sort
+them by dependency).
 """
 
 from __future__ import annotations
 
-import importlib
+import site
+import sysconfig
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,14 +21,6 @@ from piccolo.conf.apps import AppConfig, Finder
 from piccolo.table import Table
 
 from vde.errors import VdeError
-from vde.registry import APP_MODULES
-
-#: vde's apps: those with tables, and ``vde`` (its commands).
-VDE_APP_MODULES = (*APP_MODULES, "vde.ops.piccolo_app")
-
-#: The folder holding the ``vde`` package: a checkout of vde's repository, or
-#: the site-packages folder it is installed in.
-_VDE_HOME = Path(__file__).resolve().parents[2]
 
 
 class UnknownAppsError(VdeError):
@@ -62,23 +56,30 @@ def app_tables(apps: Sequence[AppConfig]) -> list[type[Table]]:
     return list(dict.fromkeys(table for app in apps for table in app.table_classes))
 
 
-def vde_apps() -> list[AppConfig]:
-    """vde's own apps (their ``APP_CONFIG`` objects)."""
-    return [importlib.import_module(name).APP_CONFIG for name in VDE_APP_MODULES]
-
-
-def vde_is_the_project() -> bool:
-    """Whether the ``piccolo_conf.py`` in use is vde's own, at the top of its
-    repository: there vde's migrations are the project's own."""
-    conf = Path(Finder().get_piccolo_conf_path()).resolve()
-    return conf.parent == _VDE_HOME
+def lies_in(folder: Path, project: Path, installed: Sequence[Path]) -> bool:
+    """Whether ``folder`` is the project's: inside ``project``, and not inside
+    a folder of installed packages (a virtual environment may sit in the
+    project)."""
+    return folder.is_relative_to(project) and not any(
+        folder.is_relative_to(place) for place in installed
+    )
 
 
 def own_apps() -> list[AppConfig]:
-    """The apps whose migrations are the project's: every registered app but
-    vde's, which are linted in vde's repository (where they are all)."""
-    apps = registered_apps()
-    if vde_is_the_project():
-        return apps
-    theirs = {id(app) for app in vde_apps()}
-    return [app for app in apps if id(app) not in theirs]
+    """The apps whose migrations are the project's: those kept in the folder
+    of its ``piccolo_conf.py``. Installed apps' (vde's, a library's) are
+    checked where they are made; in vde's repository vde's are its own."""
+    project = Path(Finder().get_piccolo_conf_path()).resolve().parent
+    installed = [Path(place).resolve() for place in _installed_folders()]
+    return [
+        app
+        for app in registered_apps()
+        if lies_in(
+            Path(app.resolved_migrations_folder_path).resolve(), project, installed
+        )
+    ]
+
+
+def _installed_folders() -> set[str]:
+    paths = sysconfig.get_paths()
+    return {paths["purelib"], paths["platlib"], *site.getsitepackages()}

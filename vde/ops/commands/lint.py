@@ -26,12 +26,13 @@ async def lint(
 ) -> None:
     """Write each migration's SQL to a folder and run squawk on it.
 
-    The migrations are those of the project's own apps: vde's are linted in
-    vde's repository (where they are the project's own).
+    The migrations are those of the project's own apps, kept in the folder of
+    its piccolo_conf.py: vde's and other installed apps' are linted where they
+    are made (vde's in vde's repository, where they are the project's own).
 
     :param apps: lint these apps' migrations, comma-separated (e.g.
-        ``hexmap`` or ``auth,mapping,llm``); default: every registered app
-        but vde's.
+        ``hexmap`` or ``auth,mapping,llm``); default: the apps whose
+        migrations are in this project.
     :param output: keep the ``.sql`` files in this folder (those an earlier
         run wrote there are replaced; any other file is left alone);
         default: a temporary folder, removed afterwards.
@@ -47,8 +48,9 @@ async def lint(
         sys.exit(str(refused))
     if not names:
         print(
-            "No migrations to lint: no app here but vde's, whose migrations are "
-            "linted in vde's repository (--apps=auth,mapping,llm lints them)."
+            "No migrations to lint: no registered app keeps its migrations in "
+            "this project (vde's are linted in vde's repository; --apps names "
+            "apps to lint all the same)."
         )
         return
     engine = engine_or_exit()
