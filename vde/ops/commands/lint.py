@@ -24,7 +24,7 @@ async def lint(
     config: str = "",
     squawk: str = "squawk",
 ) -> None:
-    """Write each migration's SQL to a folder and run squawk on it.
+    """Lint the SQL of the project's own migrations with squawk.
 
     The migrations are those of the project's own apps, kept in the folder of
     its piccolo_conf.py: vde's and other installed apps' are linted where they
