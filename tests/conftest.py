@@ -14,6 +14,9 @@ if TYPE_CHECKING:  # importing vde.testing here would precede the plugin
     from vde.testing import ScratchDatabase
 
 pytest_plugins = ["vde.testing", "tests.pooler"]
+#: A project of its own, with its own tests: tests/test_downstream_project.py
+#: runs them there.
+collect_ignore = ["downstream_project"]
 
 Row = dict[str, Any]
 Insert = Callable[..., Awaitable[Row]]

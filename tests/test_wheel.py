@@ -89,6 +89,7 @@ def test_wheel_carries_the_migrations_and_no_top_level_modules(wheel: Path) -> N
     top_level = {n.split("/")[0] for n in names}
     assert top_level == {"vde", wheel.name.split("-py3")[0] + ".dist-info"}
     assert "vde/py.typed" in names  # PEP 561: type checkers see vde's types
+    assert "vde/squawk.toml" in names  # `piccolo vde lint`'s settings
     (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
     requires = zipfile.ZipFile(wheel).read(metadata).decode().splitlines()
     # vde[testing] brings what the pytest plugin imports.
@@ -98,6 +99,12 @@ def test_wheel_carries_the_migrations_and_no_top_level_modules(wheel: Path) -> N
             and line.endswith('extra == "testing"')
             for line in requires
         ), package
+    # vde[lint] brings squawk for `piccolo vde lint`.
+    assert any(
+        line.startswith("Requires-Dist: squawk-cli")
+        and line.endswith('extra == "lint"')
+        for line in requires
+    )
 
 
 async def test_forwards_all_from_the_installed_wheel_builds_the_whole_schema(

@@ -103,13 +103,44 @@ async def test_nullability_and_identity_changes_are_named(
     ]
 
 
-async def test_extra_table_and_function_are_named(vde_conn: asyncpg.Connection) -> None:
+async def test_a_table_and_function_no_migration_made_are_named_by_any_name(
+    vde_conn: asyncpg.Connection,
+) -> None:
     sql = """CREATE TABLE vde_scratchpad (id integer);
-             CREATE FUNCTION vde_answer() RETURNS integer LANGUAGE sql
+             CREATE TABLE hexmap_extra (id integer);
+             CREATE FUNCTION answer() RETURNS integer LANGUAGE sql
                AS 'SELECT 42'"""
     assert await drift_after(vde_conn, sql) == [
-        "extra table vde_scratchpad",
-        "extra function vde_answer()",
+        "table hexmap_extra exists but no migration made it",
+        "table vde_scratchpad exists but no migration made it",
+        "function answer() exists but no migration made it",
+    ]
+
+
+async def test_views_sequences_and_types_no_migration_made_are_named(
+    vde_conn: asyncpg.Connection,
+) -> None:
+    # A serial column's own sequence is its table's: named once, as the table.
+    sql = """CREATE VIEW tile_titles AS SELECT title FROM vde_base_items;
+             CREATE SEQUENCE ticket_numbers;
+             CREATE TYPE mood AS ENUM ('sad', 'ok');
+             CREATE DOMAIN short_text AS text CHECK (length(VALUE) < 10);
+             CREATE TABLE notes (id serial PRIMARY KEY)"""
+    assert await drift_after(vde_conn, sql) == [
+        "table notes exists but no migration made it",
+        "domain short_text exists but no migration made it",
+        "sequence ticket_numbers exists but no migration made it",
+        "type mood exists but no migration made it",
+        "view tile_titles exists but no migration made it",
+    ]
+
+
+async def test_a_view_dropped_by_hand_is_named(vde_conn: asyncpg.Connection) -> None:
+    await vde_conn.execute(
+        "CREATE VIEW tile_titles AS SELECT title FROM vde_base_items"
+    )
+    assert await drift_after(vde_conn, "DROP VIEW tile_titles") == [
+        "missing view tile_titles"
     ]
 
 
@@ -221,10 +252,10 @@ async def test_rule_copying_tokens_is_named(vde_conn: asyncpg.Connection) -> Non
     sql = """CREATE TABLE stolen (token text);
              CREATE RULE vde_steal AS ON INSERT TO vde_sessions
                DO ALSO INSERT INTO stolen VALUES (NEW.token)"""
-    lines = await drift_after(vde_conn, sql)
-    assert len(lines) == 1
-    assert lines[0].startswith("extra rule vde_steal on vde_sessions: CREATE RULE")
-    assert "INSERT INTO stolen (token)" in lines[0] and "new.token" in lines[0]
+    table, rule = await drift_after(vde_conn, sql)
+    assert table == "table stolen exists but no migration made it"
+    assert rule.startswith("extra rule vde_steal on vde_sessions: CREATE RULE")
+    assert "INSERT INTO stolen (token)" in rule and "new.token" in rule
 
 
 async def test_unlogged_table_is_named(vde_conn: asyncpg.Connection) -> None:

@@ -63,7 +63,10 @@ async def test_drift_exits_1_naming_each_hand_made_change(
         "missing index vde_map_items_roots on vde_map_items",
         "default of vde_users.email_verified: expected false, found true",
     ]
-    assert "2 difference(s) from vde's migrations" in done.stderr
+    assert (
+        "2 difference(s) from the migrations of apps auth, mapping, llm, vde"
+        in done.stderr
+    )
     assert await scratch_databases_left(vde_conn, pid=done.args) == 0
 
 

@@ -2,7 +2,9 @@
 
 An application that connects as the owner of the tables (or a superuser) can
 drop them after a bug or an injection; one that connects as this role can only
-read and write rows. Migrations keep running as the owner. ``piccolo vde
+read and write rows. Migrations keep running as the owner. The tables are
+those of every app the project registers (``vde.ops.project_apps``): a service
+built on vde reads and writes its own tables beside vde's. ``piccolo vde
 app_role`` never quietly takes rights away from an existing role, and it trusts
 no GRANT it ran: it checks the role's effective rights (inherited ones
 included) at the end (``vde.ops.role_rights``).
@@ -10,10 +12,14 @@ included) at the end (``vde.ops.role_rights``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import asyncpg
+from piccolo.table import Table
 
 from vde.database.scratch import Server, connect_kwargs
 from vde.errors import VdeError
+from vde.ops.project_apps import app_tables, registered_apps
 from vde.ops.role_rights import (
     elevated_rights,
     remove_elevated_rights,
@@ -21,7 +27,7 @@ from vde.ops.role_rights import (
 )
 from vde.ops.scram import scram_sha256_verifier
 from vde.ops.utility_sql import run_formatted
-from vde.registry import vde_tables
+from vde.sql import quoted
 
 
 class AppRoleRefused(VdeError):
@@ -30,7 +36,8 @@ class AppRoleRefused(VdeError):
 
 _ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
 
-# Sequences behind vde's id columns: identity ('i') or serial ('a') dependencies.
+# Sequences behind the tables' id columns: identity ('i') or serial ('a')
+# dependencies.
 _SEQUENCES = """
 SELECT DISTINCT s.oid::regclass::text AS name
 FROM pg_depend d
@@ -48,15 +55,27 @@ ORDER BY 1
 APP_ROLE_LOCK_KEY = int.from_bytes(b"vde:role", "big")
 
 
+def sql_names(tables: Sequence[type[Table]]) -> list[str]:
+    """Each table's name as SQL (quoted, with its schema when it has one)."""
+    return [
+        quoted(*filter(None, (table._meta.schema, table._meta.tablename)))
+        for table in tables
+    ]
+
+
 async def make_app_role(
-    server: Server, name: str, password: str | None, force: bool = False
+    server: Server,
+    name: str,
+    password: str | None,
+    force: bool = False,
+    tables: Sequence[str] | None = None,
 ) -> list[str]:
     """:func:`grant_dml_only` in a transaction of its own on ``server`` (a URL,
     or asyncpg ``connect`` arguments: a Piccolo engine's ``config``)."""
     connection = await asyncpg.connect(**connect_kwargs(server))
     try:
         async with connection.transaction():
-            return await grant_dml_only(connection, name, password, force)
+            return await grant_dml_only(connection, name, password, force, tables)
     finally:
         await connection.close()
 
@@ -66,23 +85,28 @@ async def grant_dml_only(
     name: str,
     password: str | None,
     force: bool = False,
+    tables: Sequence[str] | None = None,
 ) -> list[str]:
-    """Make role ``name`` exactly a DML-only role on vde's tables; say what was done.
+    """Make role ``name`` exactly a DML-only role on ``tables`` (SQL names, see
+    :func:`sql_names`; by default every registered app's); say what was done.
 
     Runs in the caller's transaction: a refusal (:class:`AppRoleRefused`) undoes
     it all.
     """
     await connection.execute("SELECT pg_advisory_xact_lock($1)", APP_ROLE_LOCK_KEY)
     done: list[str] = []
-    tables = [table._meta.tablename for table in vde_tables()]
-    missing = await connection.fetchval(
-        "SELECT array_agg(t) FROM unnest($1::text[]) t WHERE to_regclass(t) IS NULL",
-        tables,
+    if tables is None:
+        tables = sql_names(app_tables(registered_apps()))
+    # As regclass prints them: one spelling for every statement and check.
+    found = await connection.fetch(
+        "SELECT t, to_regclass(t)::text AS name FROM unnest($1::text[]) t", tables
     )
+    missing = [row["t"].replace('"', "") for row in found if row["name"] is None]
     if missing:
         raise AppRoleRefused(
             f"tables missing: {', '.join(missing)}; run the migrations first"
         )
+    tables = [row["name"] for row in found]
     if name == await connection.fetchval("SELECT current_user"):
         raise AppRoleRefused(
             f"{name} is the role running this command: choose another name"
@@ -145,10 +169,10 @@ async def grant_dml_only(
         await run_formatted(connection, "GRANT USAGE ON SCHEMA %I TO %I", schema, name)
     for table in tables:
         # Revoked first: an update also takes away what was granted by hand.
-        await run_formatted(connection, "REVOKE ALL ON TABLE %I FROM %I", table, name)
+        await run_formatted(connection, "REVOKE ALL ON TABLE %s FROM %I", table, name)
         await run_formatted(
             connection,
-            "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE %I TO %I",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE %s TO %I",
             table,
             name,
         )

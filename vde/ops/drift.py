@@ -1,4 +1,4 @@
-"""What differs between two schemas: the one vde's migrations build and a live one.
+"""What differs between two schemas: the one the migrations build and a live one.
 
 ``piccolo migrations new --auto`` compares table classes with the migrations'
 own snapshots, so it never sees a default changed, an index dropped or a check
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from vde.ops.catalog import Catalog, ColumnInfo, ConstraintInfo, TableInfo
 from vde.ops.privileges import is_app_role_grant
+from vde.ops.schema_objects import diff_objects
 
 _CONSTRAINT_KINDS = {
     "p": "primary key",
@@ -42,6 +43,8 @@ class Schema:
     settings: Mapping[str, str] = field(default_factory=dict)
     #: ``'table vde_users'`` -> normalised grants (``vde.ops.privileges``).
     privileges: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: Views, sequences, types, ... (``vde.ops.schema_objects``).
+    objects: frozenset[str] = frozenset()
 
 
 def differences(expected: Schema, found: Schema) -> list[str]:
@@ -50,6 +53,7 @@ def differences(expected: Schema, found: Schema) -> list[str]:
         *diff_migrations(expected.migrations, found.migrations),
         *diff_catalogs(expected.tables, found.tables),
         *diff_functions(expected.functions, found.functions),
+        *diff_objects(expected.objects, found.objects),
         *diff_settings(expected.settings, found.settings),
         *diff_privileges(expected.privileges, found.privileges),
     ]
@@ -108,7 +112,10 @@ def diff_migrations(
 
 def diff_catalogs(expected: Catalog, found: Catalog) -> list[str]:
     lines = [f"missing table {name}" for name in sorted(expected.keys() - found)]
-    lines += [f"extra table {name}" for name in sorted(found.keys() - expected)]
+    lines += [
+        f"table {name} exists but no migration made it"
+        for name in sorted(found.keys() - expected)
+    ]
     for name in sorted(expected.keys() & found.keys()):
         lines += _diff_table(name, expected[name], found[name])
     return lines
@@ -116,7 +123,10 @@ def diff_catalogs(expected: Catalog, found: Catalog) -> list[str]:
 
 def diff_functions(expected: Mapping[str, str], found: Mapping[str, str]) -> list[str]:
     lines = [f"missing function {name}" for name in sorted(expected.keys() - found)]
-    lines += [f"extra function {name}" for name in sorted(found.keys() - expected)]
+    lines += [
+        f"function {name} exists but no migration made it"
+        for name in sorted(found.keys() - expected)
+    ]
     for name in sorted(expected.keys() & found.keys()):
         want_set, want_rest = _split_set_options(expected[name])
         got_set, got_rest = _split_set_options(found[name])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -101,8 +102,11 @@ def parse_preview(output: str) -> dict[str, list[str]]:
     return found
 
 
-async def collect(engine: PostgresEngine) -> list[MigrationSql]:
-    """The SQL of every registered app's migrations, previewed on ``engine``.
+async def collect(
+    engine: PostgresEngine, apps: Sequence[str] | None = None
+) -> list[MigrationSql]:
+    """The SQL of the migrations of ``apps`` (default: every registered app),
+    previewed on ``engine``, in migration order.
 
     ``engine`` must point at an empty scratch database: the preview only lists
     migrations that have not run there (it creates Piccolo's ``migration`` table
@@ -112,6 +116,8 @@ async def collect(engine: PostgresEngine) -> list[MigrationSql]:
     result: list[MigrationSql] = []
     with use_engine(engine):
         for app_name in finder.get_sorted_app_names():
+            if apps is not None and app_name not in apps:
+                continue
             output = io.StringIO()
             with contextlib.redirect_stdout(output):
                 response = await run_forwards(app_name=app_name, preview=True)

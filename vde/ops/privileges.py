@@ -1,4 +1,4 @@
-"""Who may do what to vde's tables, sequences and functions, comparably.
+"""Who may do what to the tables, sequences and functions, comparably.
 
 The drift check builds its reference in a scratch database, whose objects are
 owned by whoever runs it; the live ones may belong to another role. So every

@@ -1,15 +1,16 @@
 """What a role holds besides its attributes and memberships, as app_role sees it.
 
 An application role gets its rights from ``piccolo vde app_role`` alone: DML on
-vde's tables, USAGE on their sequences and schemas, CONNECT on the database.
-Anything else it holds here is a power the command did not give and would not
-see by looking at vde's tables: objects it owns (a function, a large object, a
-schema), grants on other objects or on single columns (an UPDATE on Piccolo's
-``migration`` table), default privileges that grant to it (the next migration's
-tables), and settings stored for it that it could not make itself
-(``session_replication_role = replica`` skips every trigger, vde's tree check
-included). PostgreSQL records owners and grantees in ``pg_shdepend`` (what
-``DROP OWNED`` reads), settings in ``pg_db_role_setting``.
+the tables of the project's apps (vde's and its own), USAGE on their sequences
+and schemas, CONNECT on the database. Anything else it holds here is a power
+the command did not give and would not see by looking at those tables: objects
+it owns (a function, a large object, a schema), grants on other objects or on
+single columns (an UPDATE on Piccolo's ``migration`` table), default privileges
+that grant to it (the next migration's tables), and settings stored for it
+that it could not make itself (``session_replication_role = replica`` skips
+every trigger, vde's tree check included). PostgreSQL records owners and
+grantees in ``pg_shdepend`` (what ``DROP OWNED`` reads), settings in
+``pg_db_role_setting``.
 
 A setting the role may ``SET`` itself (``statement_timeout``, ``search_path``)
 gives it nothing it lacks, so it stays, and app_role prints it.
@@ -26,7 +27,7 @@ from vde.ops.utility_sql import run_formatted
 
 # Owners and grantees recorded for the role in this database and on shared
 # objects (databases, tablespaces, parameters), app_role's own grants left
-# out: table-level ones on vde's tables and sequences ($2), those on their
+# out: table-level ones on the apps' tables and sequences ($2), those on their
 # schemas ($3, CREATE is checked apart), and those on databases (CONNECT;
 # CREATE is checked apart; other databases are not this command's).
 _DEPENDENCIES = """
@@ -119,8 +120,9 @@ async def holdings(
     tables: Sequence[str],
     schemas: Sequence[str],
 ) -> list[Holding]:
-    """What role ``name`` holds beyond app_role's grants on ``tables`` (vde's
-    tables and sequences) and ``schemas``; settings it may make itself excluded."""
+    """What role ``name`` holds beyond app_role's grants on ``tables`` (the
+    apps' tables and sequences) and ``schemas``; settings it may make itself
+    excluded."""
     database = await connection.fetchval("SELECT current_database()")
     found = [
         Holding(

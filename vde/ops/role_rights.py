@@ -67,7 +67,7 @@ async def elevated_rights(
     role, the power to TRUNCATE and DROP), CREATE on this database, CREATE on
     a schema granted to it (CREATE granted to PUBLIC is app_role's own fix),
     and its :func:`~vde.ops.role_footprint.holdings` beside app_role's grants
-    on ``relations`` (vde's tables and sequences) and ``schemas``. Roles that
+    on ``relations`` (the apps' tables and sequences) and ``schemas``. Roles that
     are members of it are no concern: they share its rights, it gains none.
     """
     row = await connection.fetchrow(

@@ -1,8 +1,10 @@
-"""vde's schema as a database holds it, and as vde's migrations build it.
+"""The schema as a database holds it, and as the migrations build it.
 
 ``piccolo vde drift`` compares the two. The expected one is built, not written
-down: the migrations run in a scratch database on the live database's own
-server (same version, so the same spelling of every definition).
+down: the migrations of every registered app (vde's and the project's own) run
+in a scratch database on the live database's own server (same version, so the
+same spelling of every definition). Everything in the current schema is read,
+whatever its name: an object no migration made is drift too.
 """
 
 from __future__ import annotations
@@ -15,21 +17,27 @@ from vde.database.scratch import scratch_database
 from vde.ops.catalog import read_catalog, read_functions
 from vde.ops.drift import Schema, differences
 from vde.ops.privileges import read_privileges
+from vde.ops.schema_objects import read_objects
 from vde.ops.table_settings import read_table_settings
+
+#: Every name: the readers' prefix filter matches all.
+_EVERY_NAME = ""
 
 
 async def read_schema(connection: asyncpg.Connection) -> Schema:
-    """vde's tables and functions and Piccolo's migration records, as they are."""
+    """The current schema's tables, functions and other objects, and Piccolo's
+    migration records, as they are."""
     migrations: tuple[tuple[str, str], ...] = ()
     if await connection.fetchval("SELECT to_regclass('migration') IS NOT NULL"):
         rows = await connection.fetch("SELECT app_name, name FROM migration")
         migrations = tuple((row["app_name"], row["name"]) for row in rows)
     return Schema(
-        tables=await read_catalog(connection),
-        functions=await read_functions(connection),
+        tables=await read_catalog(connection, _EVERY_NAME),
+        functions=await read_functions(connection, _EVERY_NAME),
         migrations=migrations,
-        settings=await read_table_settings(connection),
-        privileges=await read_privileges(connection),
+        settings=await read_table_settings(connection, _EVERY_NAME),
+        privileges=await read_privileges(connection, _EVERY_NAME),
+        objects=await read_objects(connection),
     )
 
 

@@ -1,0 +1,1 @@
+"""hexmap: tags on the tiles of vde's maps, served over HTTP."""
