@@ -29,7 +29,7 @@ from vde.mapping.item_types import MapItemType
 from vde.mapping.models import Tile
 from vde.mapping.tables import BaseItem, BaseItemVersion, MapItem, UserMapping
 from vde.registry import vde_tables
-from vde.row_models import HIDDEN_INPUT, RowModel, secret_columns
+from vde.row_models import HIDDEN_INPUT, READ_CONFIG, RowModel, secret_columns
 from vde.trusted_rows import TrustedRows
 
 SECRET = "SECRET-VALUE-" + "s" * 20
@@ -129,6 +129,22 @@ async def test_json_and_enum_columns_are_converted_as_validation_converts_them(
     assert tile.item_type is MapItemType.USER
 
 
+async def test_each_row_is_its_own_model_as_a_validated_one_is(
+    vde_conn: asyncpg.Connection,
+) -> None:
+    """Own values; ``model_copy(update=...)`` changes the copy alone."""
+    rows = await vde_conn.fetch(
+        "SELECT 1 AS id, 'b' AS title, 'c' AS content, now() AS created_at,"
+        " now() AS updated_at FROM generate_series(1, 3)"
+    )
+    first, second, _ = TrustedRows(mapping_models.BaseItemRead).all(rows)
+    assert first.__dict__ is not second.__dict__
+    copied = first.model_copy(update={"title": "new"})
+    assert (copied.title, first.title, second.title) == ("new", "b", "b")
+    assert copied.model_fields_set == first.model_fields_set
+    assert copied.model_fields_set is not first.model_fields_set
+
+
 TILE_ROW = """
 SELECT 5 AS id, 1 AS coord_user_id, 0 AS coord_group_id, '3' AS path,
        {item_type} AS item_type, NULL::int AS origin_id, 4 AS parent_id,
@@ -188,18 +204,28 @@ async def test_rows_are_not_validated(vde_conn: asyncpg.Connection) -> None:
 
 
 class WithList(RowModel):
+    model_config = READ_CONFIG
+
     ids: list[int]
 
 
 class WithChoices(RowModel):
+    model_config = READ_CONFIG
+
     user: str = pydantic.Field(
         validation_alias=pydantic.AliasChoices("user_id", "user")
     )
 
 
 class WithAfter(RowModel):
+    model_config = READ_CONFIG
+
     name: str = pydantic.Field()
     checked: str = pydantic.Field(pattern="^a")
+
+
+class NotFrozen(RowModel):
+    name: str
 
 
 @pytest.mark.parametrize(
@@ -208,6 +234,7 @@ class WithAfter(RowModel):
         (WithList, "asyncpg decodes no column to list[int]"),
         (WithChoices, "name one column"),
         (WithAfter, "only a BeforeValidator"),
+        (NotFrozen, "NotFrozen is not frozen"),
     ],
 )
 def test_a_field_rows_cannot_fill_as_declared_is_refused_up_front(

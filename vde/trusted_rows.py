@@ -11,10 +11,13 @@ field values as its ``__dict__``), converting only what the database gives in
 another form: an enum's text, a jsonb column's text (the model's own
 ``BeforeValidator``).
 
-The loop doing that is generated once per statement shape (the column names
-of its rows), as ``dataclasses`` generates ``__init__``: it unpacks each record
-and builds the field dict as one literal. Only positions and the model's field
-names (identifiers) enter its source, never a column name or a value.
+The builder doing that is generated once per statement shape (the column
+names of its rows), as ``dataclasses`` generates ``__init__``: it unpacks each
+record, builds the field dict as one literal and sets the instance's slots
+with ``map`` over the whole list. Only positions and the model's field names
+(identifiers) enter its source, never a column name or a value. Models must
+be frozen (the read models are): their instances share one set of field names,
+as ``model_construct(_fields_set=...)`` lets them, since every field is set.
 
 The result is the class ``model_validate`` gives, with the same values
 (tests/test_trusted_rows.py compares them), frozen, holding only the model's
@@ -29,8 +32,11 @@ from __future__ import annotations
 
 import datetime
 import types
+from collections import deque
 from collections.abc import Callable, Iterable
 from enum import Enum
+from functools import partial
+from itertools import repeat
 from typing import Any, Generic, TypeVar, Union, get_args, get_origin
 
 import pydantic
@@ -49,19 +55,20 @@ _SLOTS = {
     "set_fields_set": pydantic.BaseModel.__dict__["__pydantic_fields_set__"].__set__,
     "set_extra": pydantic.BaseModel.__dict__["__pydantic_extra__"].__set__,
     "set_private": pydantic.BaseModel.__dict__["__pydantic_private__"].__set__,
+    "repeat": repeat,
+    "consume": partial(deque, maxlen=0),
 }
-#: The generated loop; ``{targets}`` are v0, v1, ... (every column of the row).
+#: The generated builder; ``{targets}`` are v0, v1, ... (every column of the
+#: row). The slots are set by ``map`` over the whole list: C loops, no frame.
 _BUILD = """\
 def build(records):
-    made = []
-    append = made.append
-    for {targets} in records:
-        instance = new(model)
-        set_dict(instance, {{{fields}}})
-        set_fields_set(instance, fields_set)
-        set_extra(instance, None)
-        set_private(instance, None)
-        append(instance)
+    rows = [{{{fields}}} for {targets}in records]
+    count = len(rows)
+    made = list(map(new, repeat(model, count)))
+    consume(map(set_dict, made, rows))
+    consume(map(set_fields_set, made, repeat(fields_set, count)))
+    consume(map(set_extra, made, repeat(None, count)))
+    consume(map(set_private, made, repeat(None, count)))
     return made
 """
 
@@ -72,14 +79,19 @@ class TrustedRows(Generic[M]):
     def __init__(self, model: type[M]) -> None:
         if model.__pydantic_post_init__ or model.__private_attributes__:
             raise TypeError(f"{model.__name__} needs model_validate's construction")
+        if not model.model_config.get("frozen"):
+            raise TypeError(f"{model.__name__} is not frozen: its rows share state")
         self.model = model
         fields = model.model_fields
         self._fields = [
             (name, column_of(name, field), converter(model, name, field))
             for name, field in fields.items()
         ]
-        self._fields_set = frozenset(fields)
-        #: The column names of a statement's rows -> its loop (None: unfit).
+        #: Shared by the instances: a frozen model never adds to it
+        #: (``model_copy`` copies it first, then adds to the copy: a set, not
+        #: a frozenset).
+        self._fields_set = set(fields)
+        #: The column names of a statement's rows -> its builder (None: unfit).
         self._builds: dict[tuple[str, ...], Build | None] = {}
 
     def one(self, record: Any) -> M:
