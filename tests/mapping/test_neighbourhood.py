@@ -2,10 +2,10 @@
 
 Its rows are exactly ``tile_at``'s and ``descendants``' (so one snapshot gives
 what two reads would, when nothing moves between them); it sends one
-statement, which names the map owner; no tile there gives None, as
-``tile_at``. On a 19,691-tile database the plan reads the tile on the
-coordinates index and each generation on the depth index, and nothing it
-then drops, as a custom and as a generic plan.
+statement, which names the map owner in each part; no tile there gives None,
+as ``tile_at``. On a 19,691-tile database the plan reads the tile on the
+coordinates index and each generation as one range of the depth index, and
+nothing it then drops, as a custom and as a generic plan.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from vde.mapping import (
     neighbourhood,
     tile_at,
 )
-from vde.mapping.neighbourhoods import NEIGHBOURHOOD_SQL
-from vde.testing.plans import explain, indexes_used, literal_of, nodes, seq_scanned
+from vde.mapping.neighbourhoods import neighbourhood_sql
+from vde.testing.plans import explain, literal_of, nodes, seq_scanned
 
 PLACES = ["", "1", "1,4", "1,4,6", "1,4,6,5", "3"]
 
@@ -109,8 +109,11 @@ async def test_it_sends_one_statement_that_names_the_owner(
     finally:
         vde_conn.remove_query_logger(record)
     assert found is not None and len(found.descendants) == 8
-    assert sent == [NEIGHBOURHOOD_SQL]
-    assert re.search(r"\bcoord_user_id = \$1\b", NEIGHBOURHOOD_SQL)
+    assert sent == [neighbourhood_sql(4)]
+    parts = neighbourhood_sql(4).split("UNION ALL")
+    assert len(parts) == 5
+    for part in parts:
+        assert re.search(r"\bcoord_user_id = \$1\b", part), part
 
 
 # -- Plans on a big map -------------------------------------------------------
@@ -128,12 +131,12 @@ async def tree(vde_template: str) -> AsyncIterator[asyncpg.Connection]:
         yield conn
 
 
-def _args(coords: MapCoordinates, generations: int) -> tuple[Any, ...]:
-    """What ``neighbourhood`` sends, the lengths array as its text (``'{1,3}'``)."""
-    lower, upper = coords.descendant_bounds()
+def _statement(coords: MapCoordinates, generations: int) -> tuple[str, list[Any]]:
+    """What ``neighbourhood`` sends: the statement and its arguments."""
     lengths = [2 * (coords.depth + g) - 1 for g in range(1, generations + 1)]
-    array = "{" + ",".join(map(str, lengths)) + "}"
-    return (coords.user_id, coords.group_id, coords.path, lower, upper, array)
+    below = [*coords.descendant_bounds(), *lengths] if lengths else []
+    arguments = [coords.user_id, coords.group_id, coords.path, *below]
+    return neighbourhood_sql(generations), arguments
 
 
 #: name -> (tile, generations, its descendants); map (1, 0) is 9,331 tiles deep
@@ -153,38 +156,48 @@ async def test_the_plan_reads_the_tile_and_each_generation_on_an_index(
     tree: asyncpg.Connection, case: str, generic: bool
 ) -> None:
     coords, generations, _ = CASES[case]
-    plan = await explain(
-        tree, NEIGHBOURHOOD_SQL, *_args(coords, generations), generic=generic
-    )
+    sql, arguments = _statement(coords, generations)
+    plan = await explain(tree, sql, *arguments, generic=generic)
     assert seq_scanned(plan) == set(), plan
-    assert {COORDINATES, DEPTH} <= indexes_used(plan), plan
-    scans = {n["Index Name"]: n for n in nodes(plan) if "Index Name" in n}
+    tiles = [n for n in nodes(plan) if n.get("Relation Name") == "vde_map_items"]
+    assert [n.get("Index Name") for n in tiles] == [COORDINATES] + [DEPTH] * (
+        generations
+    ), plan
     # Each bound is an index condition: no entry is read to be dropped.
-    assert "Filter" not in scans[COORDINATES] and "Filter" not in scans[DEPTH], plan
-    assert "path)::text = " in scans[COORDINATES]["Index Cond"]
-    for bound in ("= ANY", "~>=~", "~<~"):
-        assert bound in scans[DEPTH]["Index Cond"], scans[DEPTH]
+    assert not [n for n in tiles if "Filter" in n], plan
+    assert "path)::text = " in tiles[0]["Index Cond"]
+    for scan in tiles[1:]:
+        for bound in ("(length((path)::text) = ", "~>=~", "~<~"):
+            assert bound in scan["Index Cond"], scan
 
 
+@pytest.mark.parametrize("generic", [False, True], ids=["custom", "generic"])
 @pytest.mark.parametrize("case", list(CASES))
 async def test_the_scans_return_only_the_rows_it_answers_with(
-    tree: asyncpg.Connection, case: str
+    tree: asyncpg.Connection, case: str, generic: bool
 ) -> None:
     """Under the root of the 9,331-tile map, 42 index entries, not the whole map."""
     coords, generations, below = CASES[case]
+    sql, arguments = _statement(coords, generations)
     name = f"neighbourhood_{secrets.token_hex(4)}"
-    values = ", ".join(map(literal_of, _args(coords, generations)))
-    await tree.execute(f"PREPARE {name} AS {NEIGHBOURHOOD_SQL}")
-    try:
-        text = await tree.fetchval(
-            f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE {name}({values})"
-        )
-    finally:
-        await tree.execute(f"DEALLOCATE {name}")
+    mode = "force_generic_plan" if generic else "force_custom_plan"
+    async with tree.transaction():
+        await tree.execute(f"SET LOCAL plan_cache_mode = {mode}")
+        await tree.execute(f"PREPARE {name} AS {sql}")
+        try:
+            text = await tree.fetchval(
+                f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE {name}"
+                f"({', '.join(map(literal_of, arguments))})"
+            )
+        finally:
+            await tree.execute(f"DEALLOCATE {name}")
     plan = json.loads(text)[0]["Plan"]
-    scans = {n["Index Name"]: n for n in nodes(plan) if "Index Name" in n}
-    assert scans[COORDINATES]["Actual Rows"] == 1
-    assert scans.get(DEPTH, {}).get("Actual Rows", 0) == below
+    tiles = [n for n in nodes(plan) if n.get("Relation Name") == "vde_map_items"]
+    assert [n["Actual Rows"] for n in tiles[:1]] == [1]
+    assert sum(n["Actual Rows"] for n in tiles[1:]) == below
+    for scan in tiles:  # what a scan reads and drops shows here
+        assert scan.get("Rows Removed by Filter", 0) == 0, scan
+        assert scan.get("Rows Removed by Index Recheck", 0) == 0, scan
     assert plan["Actual Rows"] == 1 + below
     found = await neighbourhood(tree, coords, generations=generations)
     assert found is not None and len(found.descendants) == below

@@ -2,23 +2,28 @@
 down, read by one statement, so from one snapshot (a move between two reads
 cannot show a tile both here and gone, or children under the wrong parent).
 
-The statement names the map owner (``coord_user_id = $1``), so on a sharded
-server it runs on the owner's shard alone. Both of its parts stay on an index,
-in any plan, however large the map (tests/mapping/test_neighbourhood.py):
+The statement names the map owner (``coord_user_id = $1``) in every part, so
+on a sharded server it runs on the owner's shard alone. Each part stays on an
+index, in a custom and in a generic plan, however large the map
+(tests/mapping/test_neighbourhood.py):
 
 * the tile, by its coordinates: ``vde_map_items_coordinates_unique``;
-* its descendants, one index range per generation: depth from
-  ``length(path)`` (``= ANY`` of the wanted lengths) and the path range of the
-  subtree (``~>=~``/``~<~``), on ``vde_map_items_depth_order``. One range of
-  paths over the whole subtree, filtered by length, would read every tile
-  below: 56,000 index entries for the two generations under the root of a
-  56,000-tile map (12 ms) instead of 42 (0.5 ms).
+* each generation below it, one ``UNION ALL`` part: depth from
+  ``length(path) = $n`` (its own parameter) and the subtree's path range
+  (``~>=~``/``~<~``), one range of ``vde_map_items_depth_order``.
 
-The tiles are picked first, then joined with their content (docs/schema.md,
-"Query shapes").
+So two generations below the root of a 56,000-tile map read their 42 index
+entries (0.3 ms), where one path range filtered by length (``descendants(...,
+generations=2)``) reads the whole map (8 ms). One part per generation rather
+than ``length(path) = ANY($6)``: a generic plan on PostgreSQL 15 filters by
+the array instead of seeking each length, its estimate of a path range of
+unknown bounds being one row. The tiles are picked first, then joined with
+their content (docs/schema.md, "Query shapes").
 """
 
 from __future__ import annotations
+
+from functools import cache
 
 import pydantic
 
@@ -32,22 +37,34 @@ from vde.sql import select_list
 from vde.transactions import Executor, connection_of
 from vde.trusted_rows import TrustedRows
 
-#: $3: the tile's path; $4/$5: its descendants' path range; $6: their lengths.
-NEIGHBOURHOOD_SQL = f"""\
-WITH picked AS MATERIALIZED (
-    SELECT {select_list(MapItem, "m")}
-    FROM {MAP_ITEMS} m
-    WHERE m.coord_user_id = $1 AND m.coord_group_id = $2 AND m.path = $3
-    UNION ALL
-    SELECT {select_list(MapItem, "m")}
-    FROM {MAP_ITEMS} m
-    WHERE m.coord_user_id = $1 AND m.coord_group_id = $2
-      AND length(m.path) > 0 AND length(m.path) = ANY($6::int[])
-      AND m.path ~>=~ $4 AND m.path ~<~ $5
+_TILE = (
+    f"SELECT {select_list(MapItem, 'm')}\n    FROM {MAP_ITEMS} m\n"
+    "    WHERE m.coord_user_id = $1 AND m.coord_group_id = $2 AND m.path = $3"
 )
-SELECT picked.*, {_CONTENT}
-FROM picked JOIN {BASE_ITEMS} b ON b.id = picked.ref_item_id
-ORDER BY length(picked.path), picked.path"""
+#: One generation: $4/$5 the subtree's path range, ``{length}`` its parameter.
+_GENERATION = (
+    f"SELECT {select_list(MapItem, 'm')}\n    FROM {MAP_ITEMS} m\n"
+    "    WHERE m.coord_user_id = $1 AND m.coord_group_id = $2\n"
+    "      AND length(m.path) > 0 AND length(m.path) = {length}\n"
+    "      AND m.path ~>=~ $4 AND m.path ~<~ $5"
+)
+
+
+@cache
+def neighbourhood_sql(generations: int) -> str:
+    """The statement for a tile ($3) and ``generations`` generations below it:
+    $6, $7, ... are their path lengths."""
+    parts = [_TILE] + [
+        _GENERATION.format(length=f"${6 + step}") for step in range(generations)
+    ]
+    picked = "\n    UNION ALL\n    ".join(parts)
+    return (
+        f"WITH picked AS MATERIALIZED (\n    {picked}\n)\n"
+        f"SELECT picked.*, {_CONTENT}\n"
+        f"FROM picked JOIN {BASE_ITEMS} b ON b.id = picked.ref_item_id\n"
+        "ORDER BY length(picked.path), picked.path"
+    )
+
 
 _TILES = TrustedRows(Tile)
 
@@ -68,20 +85,18 @@ async def neighbourhood(
     below (0: the tile alone), or None when no tile is there, as ``tile_at``."""
     check_coordinates("coords", coords)
     check_generations(generations)
-    lower, upper = coords.descendant_bounds()
     lengths = [
         path_length_at_depth(coords.depth + step)
         for step in range(1, min(generations, MAX_DEPTH - coords.depth) + 1)
     ]
+    subtree = (*coords.descendant_bounds(), *lengths) if lengths else ()
     async with connection_of(executor) as conn:
         rows = await conn.fetch(
-            NEIGHBOURHOOD_SQL,
+            neighbourhood_sql(len(lengths)),
             coords.user_id,
             coords.group_id,
             coords.path,
-            lower,
-            upper,
-            lengths,
+            *subtree,
         )
     if not rows or rows[0]["path"] != coords.path:
         return None
