@@ -3,7 +3,7 @@
 Run: ``python -m bench.typed_rows [--runs N]`` (``DATABASE_URL`` picks the
 server, else the embedded one). One scratch database, migrated, holding the
 bench's tiles and base items (``bench.generate``: 574k tiles, 100,000 base
-items; the other tables play no part in these reads). Each round runs every
+items; the other tables play no part in these reads). Each pass runs every
 way of a read once, in a rotating order, on one connection; the median of each
 is printed in ms with its ratio to the first way.
 
@@ -153,11 +153,11 @@ def neighbourhood_ways(coords: MapCoordinates) -> dict[str, Way]:
 async def measure(
     conn: asyncpg.Connection, ways: dict[str, Way], rows: int, runs: int
 ) -> dict[str, list[float]]:
-    """Milliseconds of each way, ``runs`` rounds after ``WARMUP`` untimed ones."""
+    """Milliseconds of each way, ``runs`` passes after ``WARMUP`` untimed ones."""
     names = list(ways)
     times: dict[str, list[float]] = {name: [] for name in names}
-    for round_number in range(WARMUP + runs):
-        turn = round_number % len(names)
+    for number in range(WARMUP + runs):
+        turn = number % len(names)
         for name in names[turn:] + names[:turn]:
             started = time.perf_counter()
             read = await ways[name](conn)
@@ -165,7 +165,7 @@ async def measure(
             if len(read) != rows:
                 raise RuntimeError(f"{name} read {len(read)} rows, not {rows}")
             del read
-            if round_number >= WARMUP:
+            if number >= WARMUP:
                 times[name].append(elapsed)
     return times
 
@@ -216,5 +216,5 @@ async def main(runs: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=200, help="timed rounds")
+    parser.add_argument("--runs", type=int, default=300, help="timed passes")
     asyncio.run(main(parser.parse_args().runs))

@@ -4,8 +4,9 @@ PostgreSQL has already typed every value of a row vde's queries read: asyncpg
 decodes an ``integer`` to ``int``, a ``timestamptz`` to an aware ``datetime``,
 and a NOT NULL column is never NULL. Validating such a row with pydantic checks
 what the database guarantees, and costs as much as the query: a page of 1,000
-tiles took 1.7x the bare fetch, and ``model_construct`` (a Python loop over the
-fields per row) 2.3x (docs/benchmarks.md, "Typed rows"). So a
+tiles took 1.9x the bare fetch, and ``model_construct`` (a Python loop over the
+fields and their aliases per row) 2.7x (docs/benchmarks.md, "Typed rows and a
+tile's neighbourhood"). So a
 :class:`TrustedRows` fills each instance the way ``model_construct`` does (the
 field values as its ``__dict__``), converting only what the database gives in
 another form: an enum's text, a jsonb column's text (the model's own
@@ -63,12 +64,11 @@ _SLOTS = {
 _BUILD = """\
 def build(records):
     rows = [{{{fields}}} for {targets}in records]
-    count = len(rows)
-    made = list(map(new, repeat(model, count)))
+    made = list(map(new, repeat(model, len(rows))))
     consume(map(set_dict, made, rows))
-    consume(map(set_fields_set, made, repeat(fields_set, count)))
-    consume(map(set_extra, made, repeat(None, count)))
-    consume(map(set_private, made, repeat(None, count)))
+    consume(map(set_fields_set, made, repeat(fields_set)))
+    consume(map(set_extra, made, repeat(None)))
+    consume(map(set_private, made, repeat(None)))
     return made
 """
 
