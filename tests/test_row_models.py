@@ -7,6 +7,8 @@ model. The last tests prove it catches a column added to a table only.
 
 from __future__ import annotations
 
+import json
+
 import pydantic
 import pytest
 from piccolo.columns import Integer, Text
@@ -52,7 +54,9 @@ def test_tile_and_version_rows_extend_the_table_models():
         "preview",
         "link",
     }
-    assert BaseItemVersionRead.model_fields["base_item"].alias == "base_item_id"
+    assert BaseItemVersionRead.model_fields["base_item"].validation_alias == (
+        "base_item_id"
+    )
 
 
 def test_a_column_added_to_a_table_and_not_to_its_model_fails(monkeypatch):
@@ -95,6 +99,40 @@ def test_a_changed_type_nullability_default_or_a_secret_is_named():
         "ApiKeyWriteWithoutDefault.rate_limit_max defaults to Ellipsis, "
         "the column to 10"
     ]
+
+
+def test_a_database_name_used_for_dumping_is_named():
+    """``alias=`` would make JSON (FastAPI dumps by alias) say ``base_item_id``."""
+    from vde.mapping.tables import BaseItemVersion
+
+    class DumpedByColumn(BaseItemVersionRead):
+        base_item: int = pydantic.Field(alias="base_item_id")
+
+    class NotReadByColumn(BaseItemVersionRead):
+        base_item: int
+
+    assert model_drift(BaseItemVersion, DumpedByColumn, "read") == [
+        "DumpedByColumn.base_item dumps as 'base_item_id'; the database name "
+        "is for reading only (validation_alias, not alias)"
+    ]
+    assert model_drift(BaseItemVersion, NotReadByColumn, "read") == [
+        "NotReadByColumn.base_item must accept 'base_item_id' (validation_alias)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("table", "kind", "model"), MODELS, ids=[m.__name__ for _, _, m in MODELS]
+)
+def test_every_model_dumps_its_field_names_by_alias_too(table, kind, model):
+    """What a web layer shows: the attribute names, never a column's other name."""
+    values = {name: f"v{number}" for number, name in enumerate(model.model_fields)}
+    made = model.model_construct(**values)
+    assert list(made.model_dump(by_alias=True, warnings=False)) == list(
+        model.model_fields
+    )
+    assert list(json.loads(made.model_dump_json(by_alias=True, warnings=False))) == (
+        list(model.model_fields)
+    )
 
 
 SECRET = "SECRET-TOKEN-VALUE-" + "x" * 20

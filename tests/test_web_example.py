@@ -95,6 +95,9 @@ async def test_each_refusal_gets_its_status_and_writes_nothing(
     ideas = {"path": [1], "title": "Ideas", "content": "First thoughts"}
     added = await client.post("/tiles", json=ideas, headers=me)
     assert (added.status_code, added.json()["path"]) == (200, "1")
+    # JSON names the fields as Python does: parent, not the column parent_id.
+    assert added.json()["parent"] == made.json()["id"]
+    assert {"parent_id", "ref_item_id", "origin_id"}.isdisjoint(added.json())
 
     before = await snapshot(vde_conn)
     refusals = [

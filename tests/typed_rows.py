@@ -4,7 +4,8 @@ The query tests assert each column by its database name and in select-list
 order. ``by_column(module, Model...)`` wraps a ``vde.<app>.queries`` module: each
 helper's result is first checked to be the typed row the helper promises (a
 ``Tile``, an ``ApiKeyRead``, ...), then given to the test as a dict by column
-name (``model_dump(by_alias=True)``). SQL constants pass through unchanged.
+name (``model_dump()``, each field under the column it reads: its validation
+alias, else its name). SQL constants pass through unchanged.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from types import ModuleType
 from typing import Any
 
 import pydantic
+
+from vde.trusted_rows import column_of
 
 
 class by_column:  # noqa: N801 - used like the module it wraps
@@ -38,5 +41,8 @@ class by_column:  # noqa: N801 - used like the module it wraps
 
     def _row(self, row: Any) -> dict[str, Any]:
         assert isinstance(row, self._models), f"{type(row).__name__} is not typed"
-        dumped: dict[str, Any] = row.model_dump(by_alias=True)
-        return dumped
+        fields = type(row).model_fields
+        return {
+            column_of(name, fields[name]): value
+            for name, value in row.model_dump().items()
+        }

@@ -17,7 +17,9 @@ app has two per table:
 
 Fields are named after the Python attributes (``user``, ``ref_item``); a foreign
 key whose database name differs also accepts that name (``user_id``), which is
-how SQL rows name it. Both kinds derive from :class:`RowModel`, whose
+how SQL rows name it, when a model is read (``validation_alias``). A dump, with
+or without ``by_alias`` (FastAPI dumps with it), names the fields, so JSON says
+``parent``, as the attribute does. Both kinds derive from :class:`RowModel`, whose
 validation errors never hold their input: a password or token passed in the
 wrong place, or a whole row read with its secrets, must not end up in a log.
 
@@ -187,8 +189,9 @@ def model_drift(
 ) -> list[str]:
     """How ``model`` differs from what the columns of ``table`` ask; [] if in step.
 
-    Checks the field names (and the database name as alias), each type,
-    nullability and default, and that a read model holds no secret column.
+    Checks the field names (the database name read as validation alias, the
+    field's own name dumped), each type, nullability and default, and that a
+    read model holds no secret column.
     """
     columns = read_columns(table) if kind == "read" else write_columns(table)
     expected = {column._meta.name: column for column in columns}
@@ -223,8 +226,13 @@ def _field_drift(
     if not _same_type(field.annotation, want):
         problems.append(f"{where} is {field.annotation}, the column needs {want}")
     db_name = column._meta.db_column_name
-    if db_name != column._meta.name and field.alias != db_name:
-        problems.append(f"{where} must accept {db_name!r} (alias)")
+    if db_name != column._meta.name and field.validation_alias != db_name:
+        problems.append(f"{where} must accept {db_name!r} (validation_alias)")
+    if field.serialization_alias not in (None, column._meta.name):
+        problems.append(
+            f"{where} dumps as {field.serialization_alias!r}; the database name "
+            "is for reading only (validation_alias, not alias)"
+        )
     default = _expected_default(column, kind)
     actual = ... if field.is_required() else field.default
     if actual != default or type(actual) is not type(default):

@@ -39,6 +39,7 @@ from vde.mapping import (
     history,
     mapping_user_id_for,
     move_subtree,
+    neighbourhood,
     queries,
     relations,
     swap_tiles,
@@ -173,6 +174,11 @@ HOSTILE: dict[str, Kind] = {
     ],
 }
 HOSTILE["target"] = HOSTILE["coordinates"]
+HOSTILE["generation count"] = [
+    *HOSTILE["generations"],
+    ("none", None, InvalidArgumentTypeError),
+    ("float", 2.0, InvalidArgumentTypeError),
+]
 
 #: Each operation: its valid arguments (after the executor) and their kinds.
 CALLS: dict[str, tuple[Callable[..., Any], Callable[[Map], dict[str, Any]]]] = {
@@ -225,6 +231,10 @@ CALLS: dict[str, tuple[Callable[..., Any], Callable[[Map], dict[str, Any]]]] = {
         descendants,
         lambda m: {"coords": m.root, "generations": 2, "limit": 10, "offset": 1},
     ),
+    "neighbourhood": (
+        neighbourhood,
+        lambda m: {"coords": m.root, "generations": 2},
+    ),
 }
 KINDS: dict[str, dict[str, str]] = {
     "mapping_user_id_for": {"auth_user_id": "user id"},
@@ -263,6 +273,7 @@ KINDS: dict[str, dict[str, str]] = {
         "limit": "limit",
         "offset": "offset",
     },
+    "neighbourhood": {"coords": "coordinates", "generations": "generation count"},
 }
 CASES = [
     pytest.param(name, argument, value, error, id=f"{name}-{argument}-{label}")

@@ -1,3 +1,5 @@
+import json
+
 import pydantic
 import pytest
 
@@ -10,6 +12,7 @@ from vde.mapping.models import (
     BaseItemWrite,
     MapItemRead,
     MapItemWrite,
+    Tile,
     UserMappingRead,
     UserMappingWrite,
 )
@@ -40,7 +43,22 @@ async def test_write_then_read_every_mapping_table(vde_db):
     tile = MapItemRead.model_validate(root)
     assert (tile.path, tile.coord_group_id, tile.item_type, tile.parent) == (
         "", 0, MapItemType.USER, None)
-    assert tile.model_dump(mode="json", by_alias=True)["ref_item_id"] == item["id"]
+    assert tile.model_dump(mode="json", by_alias=True)["ref_item"] == item["id"]
+
+
+def test_a_tile_dumps_and_serialises_its_field_names_not_its_columns():
+    """FastAPI answers with ``model_dump_json(by_alias=True)``: ``parent``, as read."""
+    row = {"id": 2, "coord_user_id": 1, "coord_group_id": 0, "path": "1",
+           "item_type": "base", "origin_id": 3, "parent_id": 1, "ref_item_id": 4,
+           "created_at": "2025-01-01T00:00:00Z", "updated_at": "2025-01-01T00:00:00Z",
+           "title": "t", "content": "c"}
+    tile = Tile.model_validate(row)
+    assert (tile.parent, tile.origin, tile.ref_item) == (1, 3, 4)
+    for dumped in (tile.model_dump(by_alias=True),
+                   json.loads(tile.model_dump_json(by_alias=True))):
+        assert (dumped["parent"], dumped["origin"], dumped["ref_item"]) == (1, 3, 4)
+        assert {"parent_id", "origin_id", "ref_item_id"}.isdisjoint(dumped)
+    assert Tile.model_validate(tile.model_dump()) == tile
 
 
 def test_write_models_have_no_identity_id_and_no_timestamps():

@@ -45,7 +45,7 @@ class AccountRead(RowModel):
     model_config = READ_CONFIG
 
     id: str
-    user: str = Field(alias="user_id")
+    user: str = Field(validation_alias="user_id")
     account_id: str
     provider_id: str
     access_token_expires_at: datetime | None = None
@@ -59,7 +59,7 @@ class AccountWrite(RowModel):
     model_config = WRITE_CONFIG
 
     id: str
-    user: str = Field(alias="user_id")
+    user: str = Field(validation_alias="user_id")
     account_id: str
     provider_id: str
     access_token: str | None = None
@@ -77,7 +77,7 @@ class SessionRead(RowModel):
     model_config = READ_CONFIG
 
     id: str
-    user: str = Field(alias="user_id")
+    user: str = Field(validation_alias="user_id")
     expires_at: datetime
     ip_address: str | None = None
     user_agent: str | None = None
@@ -89,7 +89,7 @@ class SessionWrite(RowModel):
     model_config = WRITE_CONFIG
 
     id: str
-    user: str = Field(alias="user_id")
+    user: str = Field(validation_alias="user_id")
     token: str
     expires_at: datetime
     ip_address: str | None = None
@@ -129,7 +129,7 @@ class ApiKeyRead(RowModel):
     name: str | None = None
     start: str | None = None
     prefix: str | None = None
-    user: str = Field(alias="user_id")
+    user: str = Field(validation_alias="user_id")
     refill_interval: int | None = None
     refill_amount: int | None = None
     last_refill_at: datetime | None = None
@@ -156,7 +156,7 @@ class ApiKeyWrite(RowModel):
     start: str | None = None
     prefix: str | None = None
     key: str
-    user: str = Field(alias="user_id")
+    user: str = Field(validation_alias="user_id")
     refill_interval: int | None = None
     refill_amount: int | None = None
     last_refill_at: datetime | None = None

@@ -25,7 +25,7 @@ class LlmJobResultRead(RowModel):
     job_id: str
     user_id: str
     status: JobStatus
-    request_body: JsonValue = Field(None, alias="request")
+    request_body: JsonValue = Field(None, validation_alias="request")
     response: JsonValue = None
     error: str | None = None
     created_at: datetime
@@ -39,6 +39,6 @@ class LlmJobResultWrite(RowModel):
     job_id: str
     user_id: str
     status: JobStatus
-    request_body: JsonText | None = Field(None, alias="request")
+    request_body: JsonText | None = Field(None, validation_alias="request")
     response: JsonText | None = None
     error: str | None = None

@@ -5,6 +5,7 @@ work (``vde.transactions``: a ``Tx``, a connection or a pool)::
 
     mapping_user_id_for  create_map  add_tile  update_content  history
     move_subtree  swap_tiles  copy_subtree  delete_subtree  tile_at  descendants
+    neighbourhood
 
 The names load on first use (PEP 562): ``vde.registry`` imports
 ``vde.mapping.tables``, and an eager import of the operations here would bring
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from vde.mapping.deletes import DeletedSubtree, delete_subtree
     from vde.mapping.models import BaseItemVersionRead, Tile
     from vde.mapping.moves import move_subtree, swap_tiles
+    from vde.mapping.neighbourhoods import Neighbourhood, neighbourhood
     from vde.mapping.owners import mapping_user_id_for
     from vde.mapping.places import TileRef
     from vde.mapping.queries import descendants, tile_at
@@ -43,6 +45,8 @@ _HOMES = {
     "Tile": "models",
     "move_subtree": "moves",
     "swap_tiles": "moves",
+    "Neighbourhood": "neighbourhoods",
+    "neighbourhood": "neighbourhoods",
     "mapping_user_id_for": "owners",
     "TileRef": "places",
     "descendants": "queries",
@@ -57,6 +61,7 @@ __all__ = [
     "DeletedSubtree",
     "Direction",
     "MapCoordinates",
+    "Neighbourhood",
     "Tile",
     "TileRef",
     "add_tile",
@@ -67,6 +72,7 @@ __all__ = [
     "history",
     "mapping_user_id_for",
     "move_subtree",
+    "neighbourhood",
     "swap_tiles",
     "tile_at",
     "update_content",

@@ -132,3 +132,11 @@ def check_page(generations: object, limit: object, offset: object) -> None:
     if limit is not None:
         check_count("limit", limit, 1, MAX_PAGE_SIZE)
     check_count("offset", offset, 0, MAX_ID)
+
+
+def check_generations(value: object) -> None:
+    """How far below a tile to read: an ``int`` (not a bool) from 0, the tile alone.
+
+    No upper bound: past the deepest possible path it reads what is there.
+    """
+    check_count("generations", value, 0, None)

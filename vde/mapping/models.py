@@ -42,7 +42,7 @@ class BaseItemWrite(RowModel):
 class BaseItemVersionWrite(RowModel):
     model_config = WRITE_CONFIG
 
-    base_item: int = pydantic.Field(alias="base_item_id")
+    base_item: int = pydantic.Field(validation_alias="base_item_id")
     title: str
     content: str
     preview: str | None = None
@@ -58,9 +58,9 @@ class MapItemWrite(RowModel):
     coord_group_id: int = 0
     path: str = ""
     item_type: MapItemType
-    origin: int | None = pydantic.Field(None, alias="origin_id")
-    parent: int | None = pydantic.Field(None, alias="parent_id")
-    ref_item: int = pydantic.Field(alias="ref_item_id")
+    origin: int | None = pydantic.Field(None, validation_alias="origin_id")
+    parent: int | None = pydantic.Field(None, validation_alias="parent_id")
+    ref_item: int = pydantic.Field(validation_alias="ref_item_id")
 
 
 class UserMappingRead(RowModel):
@@ -69,7 +69,7 @@ class UserMappingRead(RowModel):
     model_config = READ_CONFIG
 
     id: int
-    auth_user: str = pydantic.Field(alias="auth_user_id")
+    auth_user: str = pydantic.Field(validation_alias="auth_user_id")
     mapping_user_id: int
     created_at: datetime
     updated_at: datetime
@@ -78,7 +78,7 @@ class UserMappingRead(RowModel):
 class UserMappingWrite(RowModel):
     model_config = WRITE_CONFIG
 
-    auth_user: str = pydantic.Field(alias="auth_user_id")
+    auth_user: str = pydantic.Field(validation_alias="auth_user_id")
     mapping_user_id: int
 
 
@@ -92,9 +92,9 @@ class MapItemRead(RowModel):
     coord_group_id: int
     path: str
     item_type: MapItemType
-    origin: int | None = pydantic.Field(None, alias="origin_id")
-    parent: int | None = pydantic.Field(None, alias="parent_id")
-    ref_item: int = pydantic.Field(alias="ref_item_id")
+    origin: int | None = pydantic.Field(None, validation_alias="origin_id")
+    parent: int | None = pydantic.Field(None, validation_alias="parent_id")
+    ref_item: int = pydantic.Field(validation_alias="ref_item_id")
     created_at: datetime
     updated_at: datetime
 
@@ -117,7 +117,7 @@ class BaseItemVersionRead(RowModel):
     model_config = READ_CONFIG
 
     id: int
-    base_item: int = pydantic.Field(alias="base_item_id")
+    base_item: int = pydantic.Field(validation_alias="base_item_id")
     title: str
     content: str
     preview: str | None = None
