@@ -10,9 +10,11 @@ cannot give refused when the reader is made.
 from __future__ import annotations
 
 import datetime
+import gc
 import inspect
 import json
 import re
+from typing import Annotated, Any
 
 import asyncpg
 import pydantic
@@ -242,3 +244,34 @@ def test_a_field_rows_cannot_fill_as_declared_is_refused_up_front(
 ) -> None:
     with pytest.raises(TypeError, match=re.escape(message)):
         TrustedRows(model)
+
+
+#: What ``gc.isenabled()`` said each time a row of ``Watching`` was converted.
+COLLECTING: list[bool] = []
+
+
+def _note_collector(value: object) -> object:
+    COLLECTING.append(gc.isenabled())
+    return value
+
+
+class Watching(RowModel):
+    model_config = READ_CONFIG
+
+    value: Annotated[Any, pydantic.BeforeValidator(_note_collector)]
+
+
+@pytest.mark.parametrize("enabled", [True, False], ids=["enabled", "disabled"])
+async def test_the_collector_is_paused_while_a_page_is_built_and_left_as_found(
+    vde_conn: asyncpg.Connection, enabled: bool
+) -> None:
+    rows = await vde_conn.fetch("SELECT 1 AS value FROM generate_series(1, 3)")
+    COLLECTING.clear()
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assert [row.value for row in TrustedRows(Watching).all(rows)] == [1, 1, 1]
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert COLLECTING == [False] * 3

@@ -1,6 +1,9 @@
 """The wheel alone builds the whole schema: its migrations travel inside it.
 
-Slow (a wheel build and a fresh venv, about 45 s), so it runs once in CI: on
+An editable install (``pip install -e``, the README's set-up) builds it too, and
+a project's ``mypy`` sees vde's types through it.
+
+Slow (a wheel build and two fresh venvs, about 90 s), so it runs once in CI: on
 the embedded server, and on a ``DATABASE_URL`` server only with VDE_WHEEL_TEST=1.
 """
 
@@ -24,6 +27,8 @@ from vde.testing.databases import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
+#: A downstream file with one deliberate typo (tests/typing/test_downstream.py).
+DOWNSTREAM = REPO / "tests" / "typing" / "downstream.py"
 APPS = ["auth", "mapping", "llm"]
 
 pytestmark = pytest.mark.skipif(
@@ -60,12 +65,24 @@ def _ignored(folder: str, names: list[str]) -> set[str]:
     return {n for n in names if n in skip or n.endswith((".egg-info", "_cache"))}
 
 
+def _clean_copy(root: Path) -> Path:
+    """The repository without its venv, build output or data folders."""
+    source = root / "source"
+    shutil.copytree(REPO, source, ignore=_ignored)
+    return source
+
+
+def _fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    env = tmp_path_factory.mktemp("venv") / "venv"
+    venv.create(env, with_pip=True, system_site_packages=False)
+    return env
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A wheel built from a clean copy of the repository (no stale build/ files)."""
     root = tmp_path_factory.mktemp("wheel")
-    source = root / "source"
-    shutil.copytree(REPO, source, ignore=_ignored)
+    source = _clean_copy(root)
     _run(sys.executable, "-m", "pip", "wheel", source, "--no-deps", "-w", root / "dist")
     (built,) = (root / "dist").glob("vde-*.whl")
     return built
@@ -74,10 +91,18 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv outside the repository with only the wheel (and its deps)."""
-    env = tmp_path_factory.mktemp("venv") / "venv"
-    venv.create(env, with_pip=True, system_site_packages=False)
+    env = _fresh_venv(tmp_path_factory)
     _run(env / "bin" / "pip", "install", "--disable-pip-version-check", wheel)
     return env
+
+
+@pytest.fixture(scope="module")
+def editable(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A fresh venv with ``pip install -e`` of a copy of the repository."""
+    source = _clean_copy(tmp_path_factory.mktemp("editable"))
+    env = _fresh_venv(tmp_path_factory)
+    _run(env / "bin" / "pip", "install", "--disable-pip-version-check", "-e", source)
+    return env, source
 
 
 def test_wheel_carries_the_migrations_and_no_top_level_modules(wheel: Path) -> None:
@@ -107,17 +132,67 @@ def test_wheel_carries_the_migrations_and_no_top_level_modules(wheel: Path) -> N
     )
 
 
+def _outside_env() -> dict[str, str]:
+    """This process's environment without what points into the repository."""
+    drop = {"PYTHONPATH", "PICCOLO_CONF", "VIRTUAL_ENV", "MYPYPATH"}
+    return {key: value for key, value in os.environ.items() if key not in drop}
+
+
 async def test_forwards_all_from_the_installed_wheel_builds_the_whole_schema(
     installed: Path, vde_empty_url: str, vde_template: str, tmp_path: Path
 ) -> None:
+    await _forwards_all_builds_the_whole_schema(
+        installed, installed, vde_empty_url, vde_template, tmp_path
+    )
+
+
+async def test_forwards_all_from_an_editable_install_builds_the_whole_schema(
+    editable: tuple[Path, Path], vde_empty_url: str, vde_template: str, tmp_path: Path
+) -> None:
+    env, source = editable
+    await _forwards_all_builds_the_whole_schema(
+        env, source / "piccolo_migrations", vde_empty_url, vde_template, tmp_path
+    )
+
+
+def test_a_project_type_checks_against_an_editable_install(
+    editable: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """mypy finds vde on the venv's ``sys.path``: no import hook, no MYPYPATH."""
+    env, _ = editable
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(DOWNSTREAM, project / "downstream.py")
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "mypy", "--strict", "--no-error-summary"),
+            *("--python-executable", str(env / "bin" / "python")),
+            *("--cache-dir", str(tmp_path / "cache"), "downstream.py"),
+        ],
+        cwd=project,
+        env=_outside_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    errors = [line for line in done.stdout.splitlines() if ": error:" in line]
+    # vde's types are seen: the file's one deliberate typo, and nothing else.
+    assert len(errors) == 1, done.stdout + done.stderr
+    assert '"UserRead" has no attribute "emial"' in errors[0]
+
+
+async def _forwards_all_builds_the_whole_schema(
+    installed: Path,
+    migrations: Path,
+    vde_empty_url: str,
+    vde_template: str,
+    tmp_path: Path,
+) -> None:
+    """``piccolo migrations forwards all`` of ``installed`` finds ``migrations``."""
     project = tmp_path / "project"
     project.mkdir()
     (project / "piccolo_conf.py").write_text(PICCOLO_CONF)
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"PYTHONPATH", "PICCOLO_CONF", "VIRTUAL_ENV"}
-    }
+    env = _outside_env()
     env["DATABASE_URL"] = vde_empty_url
     where = _run(
         installed / "bin" / "python",
@@ -126,7 +201,7 @@ async def test_forwards_all_from_the_installed_wheel_builds_the_whole_schema(
         cwd=project,
         env=env,
     )
-    assert where.stdout.strip().startswith(str(installed)), where.stdout
+    assert where.stdout.strip().startswith(str(migrations)), where.stdout
 
     _run(
         installed / "bin" / "piccolo",

@@ -14,11 +14,19 @@ another form: an enum's text, a jsonb column's text (the model's own
 
 The builder doing that is generated once per statement shape (the column
 names of its rows), as ``dataclasses`` generates ``__init__``: it unpacks each
-record, builds the field dict as one literal and sets the instance's slots
-with ``map`` over the whole list. Only positions and the model's field names
-(identifiers) enter its source, never a column name or a value. Models must
-be frozen (the read models are): their instances share one set of field names,
-as ``model_construct(_fields_set=...)`` lets them, since every field is set.
+record, builds the field dict as one literal (an enum's member looked up in it)
+and sets the instance's slots with ``map`` over the whole list. Only positions
+and the model's field names (identifiers) enter its source, never a column
+name or a value. Models must be frozen (the read models are): their instances
+share one set of field names, as ``model_construct(_fields_set=...)`` lets
+them, since every field is set.
+
+The cyclic garbage collector is paused while a page is built (if it runs at
+all; a paused one stays paused): every object the builder makes is reachable
+from the list it returns, so a pass over them frees nothing. Otherwise one
+pass falls due per 700 new objects, each over all the young ones; after the
+build, the one that is due runs at the next allocation, and a caller that has
+let the page go by then owes nothing.
 
 The result is the class ``model_validate`` gives, with the same values
 (tests/test_trusted_rows.py compares them), frozen, holding only the model's
@@ -32,6 +40,7 @@ through ``model_validate``.
 from __future__ import annotations
 
 import datetime
+import gc
 import types
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -47,6 +56,8 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 #: What asyncpg decodes PostgreSQL's column types to, as the fields declare them.
 DECODED = (int, str, bool, float, datetime.datetime, datetime.date)
 Convert = Callable[[Any], Any]
+#: An enum's members by value (looked up, not called), or a BeforeValidator.
+Converter = dict[Any, Any] | Convert
 Build = Callable[[Iterable[Any]], list[Any]]
 
 #: How ``model_construct`` fills an instance: its four slots, set directly.
@@ -105,10 +116,15 @@ class TrustedRows(Generic[M]):
             return []
         build = self._build(tuple(records[0].keys()))
         if build is not None:
+            collecting = gc.isenabled()
+            gc.disable()
             try:
                 return build(records)
             except (KeyError, TypeError, ValueError):
                 pass  # a value the model does not know: validation names it
+            finally:
+                if collecting:
+                    gc.enable()
         return [self.model.model_validate(dict(record)) for record in records]
 
     def _build(self, keys: tuple[str, ...]) -> Build | None:
@@ -128,7 +144,10 @@ class TrustedRows(Generic[M]):
         fields = []
         for index, (name, column, convert) in enumerate(self._fields):
             value = f"v{position[column]}"
-            if convert is not None:
+            if isinstance(convert, dict):
+                namespace[f"c{index}"] = convert
+                value = f"c{index}[{value}]"
+            elif convert is not None:
                 namespace[f"c{index}"] = convert
                 value = f"c{index}({value})"
             fields.append(f"{name!r}: {value}")
@@ -154,7 +173,7 @@ def column_of(name: str, field: pydantic.fields.FieldInfo) -> str:
 
 def converter(
     model: type[pydantic.BaseModel], name: str, field: pydantic.fields.FieldInfo
-) -> Convert | None:
+) -> Converter | None:
     """What turns the decoded value into the field's; None: it already is.
 
     A type asyncpg never decodes to is refused here, when the reader is made,
@@ -185,7 +204,7 @@ def converter(
         by_value: dict[Any, Any] = {member.value: member for member in annotation}
         if nullable:
             by_value[None] = None
-        return by_value.__getitem__
+        return by_value
     if annotation in DECODED:
         return None
     raise TypeError(f"{where}: asyncpg decodes no column to {annotation}")

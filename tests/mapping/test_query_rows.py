@@ -64,3 +64,30 @@ async def test_every_query_returns_rows_without_validating_them(
     for rows in trusted.values():
         for row in rows if isinstance(rows, list) else [rows]:
             assert type(row) in (Tile, BaseItemVersionRead)
+
+
+async def test_a_page_of_tiles_equals_the_validated_tiles_field_for_field(
+    small_map: dict[str, Any], vde_conn: asyncpg.Connection
+) -> None:
+    """Values, their order in JSON, which fields count as set, the empty slots."""
+    page = await queries.descendants(vde_conn, MapCoordinates.root(1), limit=10)
+    rows = await vde_conn.fetch(
+        queries.DESCENDANTS_PAGE_SQL, 1, 0, *MapCoordinates.root(1).descendant_bounds(),
+        MapCoordinates.root(1).descendant_length_limit(None), 10, 0,
+    )
+    assert len(page) == len(rows) == 3
+    for built, row in zip(page, rows, strict=True):
+        validated = Tile.model_validate(dict(row))
+        assert type(built) is Tile
+        assert list(built.__dict__.items()) == list(validated.__dict__.items())
+        assert built.model_fields_set == validated.model_fields_set
+        assert built.model_dump(exclude_unset=True) == validated.model_dump(
+            exclude_unset=True
+        )
+        assert built.__pydantic_extra__ is validated.__pydantic_extra__ is None
+        assert built.__pydantic_private__ is validated.__pydantic_private__ is None
+        for by_alias in (False, True):
+            assert built.model_dump_json(by_alias=by_alias) == (
+                validated.model_dump_json(by_alias=by_alias)
+            )
+        assert built == validated and hash(built) == hash(validated)
