@@ -16,9 +16,11 @@ rows by the same keys (docs/schema.md "Keys"):
   key.
 The foreign keys and the unique constraint keep their names (a violation names
 the same rule as before). The indexes of the parent and content keys keep
-their names too (Piccolo's snapshot knows them by name), with the owner
-leading; the one of ``parent_id`` alone served nothing else, and one more index
-on every tile write is what the UNIQUE (id) costs already.
+their names too (Piccolo's snapshot knows them by name) and hold both columns
+of their key, the owner second: a tile's children and the tiles showing an
+item are found by (parent_id, coord_user_id) and (ref_item_id, coord_user_id),
+and a query of an owner's tiles keeps the coordinates index (with the owner
+first, PostgreSQL read a whole owner's tiles through these smaller indexes).
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
@@ -36,8 +38,7 @@ TILES = "vde_map_items"
 # squawk (`piccolo vde lint`) reads the "-- squawk-ignore" lines; each has its
 # reason on the line above it.
 REBUILT = (
-    "-- the key is rebuilt in this transaction: clients see the table before "
-    "or after\n"
+    "-- the key is rebuilt in this transaction: clients see the table before or after\n"
 )
 # CONCURRENTLY cannot run inside the migration's transaction.
 INDEX = (
@@ -98,8 +99,8 @@ FORWARDS = [
     add_key(
         VERSIONS, NUMBER_UNIQUE, "owner_id, base_item_id, version_number", "UNIQUE"
     ),
-    *reindex("vde_map_items_parent_id", TILES, "coord_user_id, parent_id"),
-    *reindex("vde_map_items_ref_item_id", TILES, "coord_user_id, ref_item_id"),
+    *reindex("vde_map_items_parent_id", TILES, "parent_id, coord_user_id"),
+    *reindex("vde_map_items_ref_item_id", TILES, "ref_item_id, coord_user_id"),
     add_fk(
         VERSIONS,
         "vde_base_item_versions_base_item_id_fkey",
@@ -121,7 +122,9 @@ FORWARDS = [
         f"{TILES} (coord_user_id, id)",
         "CASCADE",
     ),
-    add_fk(TILES, "vde_map_items_origin_id_fkey", "origin_id", f"{TILES} (id)", "SET NULL"),
+    add_fk(
+        TILES, "vde_map_items_origin_id_fkey", "origin_id", f"{TILES} (id)", "SET NULL"
+    ),
 ]
 
 BACKWARDS = [
@@ -142,9 +145,19 @@ BACKWARDS = [
         f"{ITEMS} (id)",
         "CASCADE",
     ),
-    add_fk(TILES, "vde_map_items_ref_item_id_fkey", "ref_item_id", f"{ITEMS} (id)", "RESTRICT"),
-    add_fk(TILES, "vde_map_items_parent_id_fkey", "parent_id", f"{TILES} (id)", "CASCADE"),
-    add_fk(TILES, "vde_map_items_origin_id_fkey", "origin_id", f"{TILES} (id)", "SET NULL"),
+    add_fk(
+        TILES,
+        "vde_map_items_ref_item_id_fkey",
+        "ref_item_id",
+        f"{ITEMS} (id)",
+        "RESTRICT",
+    ),
+    add_fk(
+        TILES, "vde_map_items_parent_id_fkey", "parent_id", f"{TILES} (id)", "CASCADE"
+    ),
+    add_fk(
+        TILES, "vde_map_items_origin_id_fkey", "origin_id", f"{TILES} (id)", "SET NULL"
+    ),
 ]
 
 

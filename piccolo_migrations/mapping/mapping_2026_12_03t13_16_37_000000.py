@@ -6,7 +6,7 @@ inside it became a query of the whole cluster, which Citus refuses. So each
 query of the check names ``TG_RELID::regclass`` (``EXECUTE format``), the
 table on one server, the shard on Citus: a tile's parent and children have its
 owner, and an owner's rows lie in one shard. Parents and children are looked
-up by (coord_user_id, id) and (coord_user_id, parent_id), keys a shard keeps;
+up by (coord_user_id, id) and (parent_id, coord_user_id), keys a shard keeps;
 a parent or child of another owner is refused by the parent foreign key
 (coord_user_id, parent_id), which PostgreSQL checks before this trigger runs.
 
@@ -98,7 +98,7 @@ FIND_MISPLACED_UNDER_OTHERS = f"""SELECT 'misplaced' AS rule, c.id, c.coord_user
         WHERE {MISPLACED}
         LIMIT 1"""
 
-# Children a relocated tile left behind, by the (owner, parent) index.
+# Children a relocated tile left behind, by the (parent, owner) index.
 FIND_LEFT_BEHIND = f"""SELECT 'left behind' AS rule, p.id, p.coord_user_id,
                p.coord_group_id, p.path, c.id AS other_id,
                c.coord_user_id AS other_user_id, c.coord_group_id AS other_group_id,

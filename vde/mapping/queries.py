@@ -92,13 +92,7 @@ SELECT page.*, {_CONTENT}
 FROM page
 JOIN {BASE_ITEMS} b ON b.owner_id = page.coord_user_id AND b.id = page.ref_item_id
 ORDER BY length(page.path), page.path"""
-#: Children are indexed under their owner (coord_user_id, parent_id), which
-#: the parent's row gives.
-CHILDREN_SQL = (
-    _TILE_WITH_CONTENT
-    + f"WHERE m.coord_user_id = (SELECT coord_user_id FROM {MAP_ITEMS} WHERE id = $1)"
-    + "\n  AND m.parent_id = $1\nORDER BY m.path, m.id"
-)
+CHILDREN_SQL = _TILE_WITH_CONTENT + "WHERE m.parent_id = $1\nORDER BY m.path, m.id"
 COPIES_SQL = _TILE_WITH_CONTENT + "WHERE m.origin_id = $1\nORDER BY m.id"
 VERSIONS_SQL = (
     f"SELECT {select_list(BaseItemVersion)}\nFROM {BASE_ITEM_VERSIONS}\n"
