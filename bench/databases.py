@@ -20,8 +20,8 @@ from bench import seed_schema
 from bench.generate import COLUMNS, LOAD_ORDER, Dataset, Row
 from bench.progress import Progress
 from vde.database.forwards import migrate_database
-from vde.ops.adopt.owners import OWNER_MIGRATION
 from vde.database.scratch import create_database, drop_database, scratch_name
+from vde.ops.adopt.owners import OWNER_MIGRATION
 
 #: Rows per COPY: small enough for a lively progress bar, big enough to be cheap.
 CHUNK = 25_000

@@ -20,7 +20,7 @@ _SHARD_SUFFIX = re.compile(r"_\d+$")
 #: How PostgreSQL's messages quote a constraint: ``... constraint "name"``.
 _QUOTED = re.compile(r'constraint "([^"]+)"')
 #: How the tree check's messages start: ``vde_map_items_tree_path: tile ...``.
-_LEADING = re.compile(r"^(vde_[a-z0-9_]*[a-z]): ")
+_LEADING = re.compile(r"^(vde_[a-z0-9_]+): ")
 
 
 def rule_name(name: str) -> str:
