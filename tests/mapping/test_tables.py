@@ -499,3 +499,33 @@ async def test_update_through_piccolo_bumps_updated_at(
     assert row is not None
     assert row["updated_at"] > PAST
     assert row["created_at"] == PAST
+
+
+# --- the map owner in every key ------------------------------------------------
+
+
+async def test_tile_showing_another_owners_content_is_rejected(
+    home: Any, grace_item: Row, rejects: Any
+):
+    await rejects(
+        "INSERT INTO vde_map_items (coord_user_id, path, item_type, parent_id,"
+        " ref_item_id) VALUES (1, '3', 'base', $1, $2)",
+        home.root["id"],
+        grace_item["id"],
+        error=ForeignKeyViolationError,
+        constraint="vde_map_items_ref_item_id_fkey",
+        tables=[TILES, ITEMS],
+    )
+
+
+async def test_version_of_another_owners_base_item_is_rejected(
+    home: Any, rejects: Any
+):
+    await rejects(
+        "INSERT INTO vde_base_item_versions (owner_id, base_item_id, title,"
+        " content, version_number) VALUES (2, $1, 'Ada', 'v1', 1)",
+        home.item["id"],
+        error=ForeignKeyViolationError,
+        constraint="vde_base_item_versions_base_item_id_fkey",
+        tables=[VERSIONS, ITEMS],
+    )
