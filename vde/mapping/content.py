@@ -65,7 +65,7 @@ RETURNING title, content, preview, link
 
 #: The tile at $1-$3 and the base item it shows.
 TILE_CONTENT_SQL = f"""
-SELECT id, ref_item_id FROM {MAP_ITEMS}
+SELECT id, coord_user_id, ref_item_id FROM {MAP_ITEMS}
 WHERE coord_user_id = $1 AND coord_group_id = $2 AND path = $3
 """
 
@@ -119,4 +119,4 @@ async def history(executor: Executor, tile: TileRef) -> list[BaseItemVersionRead
     check_tile_ref("tile", tile)
     async with connection_of(executor) as conn:
         row = await find_tile(conn, tile, TILE_CONTENT_SQL)
-        return await versions(conn, row["ref_item_id"])
+        return await versions(conn, row["coord_user_id"], row["ref_item_id"])
