@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -227,18 +228,18 @@ async def test_descendants_refuse_negative_bounds(vde_conn, arguments, message):
 
 
 async def test_children_are_the_tiles_one_step_below_by_path(vde_conn, small_map):
-    rows = await queries.children(vde_conn, small_map.ids[(1, 0, "1")])
+    rows = await queries.children(vde_conn, 1, small_map.ids[(1, 0, "1")])
     assert [list(r.keys()) for r in rows] == [TILE_COLUMNS] * 3
     assert _summary(rows) == _tiles("1,0", "1,4", "1,5")
     assert {r["parent_id"] for r in rows} == {small_map.ids[(1, 0, "1")]}
-    root = await queries.children(vde_conn, small_map.ids[(1, 0, "")])
+    root = await queries.children(vde_conn, 1, small_map.ids[(1, 0, "")])
     assert _summary(root) == _tiles("1", "3")
-    assert await queries.children(vde_conn, small_map.ids[(1, 0, "1,4,1")]) == []
+    assert await queries.children(vde_conn, 1, small_map.ids[(1, 0, "1,4,1")]) == []
 
 
 async def test_copies_are_the_tiles_with_that_origin_oldest_first(vde_conn, small_map):
     original = small_map.ids[(1, 0, "1")]
-    rows = await queries.copies(vde_conn, original)
+    rows = await queries.copies(vde_conn, 1, original)
     assert [list(r.keys()) for r in rows] == [TILE_COLUMNS] * 2
     assert [r["id"] for r in rows] == [
         small_map.ids[(1, 2, "1")],
@@ -246,7 +247,7 @@ async def test_copies_are_the_tiles_with_that_origin_oldest_first(vde_conn, smal
     ]
     assert _summary(rows) == _tiles("1", group=2) + _tiles("1", group=1)
     assert {r["origin_id"] for r in rows} == {original}
-    assert await queries.copies(vde_conn, small_map.ids[(1, 0, "3")]) == []
+    assert await queries.copies(vde_conn, 1, small_map.ids[(1, 0, "3")]) == []
 
 
 async def test_versions_of_a_base_item_are_newest_first(vde_conn):
@@ -271,7 +272,7 @@ async def test_versions_of_a_base_item_are_newest_first(vde_conn):
         " version_number) VALUES ($1, 'other v1', 'c', 1)",
         other,
     )
-    rows = await queries.versions(vde_conn, item)
+    rows = await queries.versions(vde_conn, 1, item)
     assert [list(r.keys()) for r in rows] == [
         [
             "id",
@@ -290,7 +291,7 @@ async def test_versions_of_a_base_item_are_newest_first(vde_conn):
         (item, 2, "v2"),
         (item, 1, "v1"),
     ]
-    assert await queries.versions(vde_conn, other + 1) == []
+    assert await queries.versions(vde_conn, 1, other + 1) == []
 
 
 # -- Plans on a big map -------------------------------------------------------
@@ -372,15 +373,19 @@ PLAN_CASES: dict[str, tuple[str, tuple[Any, ...], str]] = {
     ),
     "children": (
         queries.CHILDREN_SQL,
-        (MapCoordinates(7, 0, "2"),),
+        (7, MapCoordinates(7, 0, "2")),
         "vde_map_items_parent_id",
     ),
     "copies": (
         queries.COPIES_SQL,
-        (MapCoordinates(7, 0, "2,3"),),
+        (7, MapCoordinates(7, 0, "2,3")),
         "vde_map_items_origin_id",
     ),
-    "versions": (queries.VERSIONS_SQL, (1234,), "vde_base_item_versions_number_unique"),
+    "versions": (
+        queries.VERSIONS_SQL,
+        (7, 1234),
+        "vde_base_item_versions_number_unique",
+    ),
 }
 
 
@@ -401,4 +406,4 @@ async def test_query_plan_uses_its_index_and_never_reads_the_map_whole(
     assert index in indexes_used(plan), plan
     conditions = " ".join(node.get("Index Cond", "") for node in nodes(plan))
     # A generic plan keeps the parameters; a custom plan has their values.
-    assert ("$1" in conditions) is generic, conditions
+    assert (re.search(r"\$\d", conditions) is not None) is generic, conditions
