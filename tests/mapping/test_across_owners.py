@@ -177,6 +177,4 @@ async def test_children_and_copies_are_read_in_one_owners_map(
     children = await queries.children(vde_conn, ada, maps.ada.id)
     assert [t.path for t in children] == ["1", "3", "5"]
     assert await queries.children(vde_conn, bob, maps.ada.id) == []
-    assert [t.path for t in await queries.children(vde_conn, bob, maps.bob.id)] == [
-        "4"
-    ]
+    assert [t.path for t in await queries.children(vde_conn, bob, maps.bob.id)] == ["4"]

@@ -10,6 +10,7 @@ from tests.typed_rows import by_column
 from vde.errors import InvalidArgumentError
 from vde.mapping import queries as typed_queries
 from vde.mapping.coordinates import MapCoordinates
+from vde.mapping.deletes import CLEAR_ORIGINS_SQL
 from vde.mapping.models import BaseItemVersionRead, Tile
 from vde.testing.plans import explain, indexes_used, loaded_database, nodes, seq_scanned
 
@@ -379,6 +380,13 @@ PLAN_CASES: dict[str, tuple[str, tuple[Any, ...], str]] = {
     "copies": (
         queries.COPIES_SQL,
         (7, MapCoordinates(7, 0, "2,3")),
+        "vde_map_items_origin_id",
+    ),
+    # A delete's clearing of its tiles' copies, the one statement without the
+    # owner: the origin index finds them (the ids as an array literal).
+    "clear origins": (
+        CLEAR_ORIGINS_SQL,
+        ("{2,3,4}",),
         "vde_map_items_origin_id",
     ),
     "versions": (
