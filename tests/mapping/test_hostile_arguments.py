@@ -14,6 +14,7 @@ import asyncio
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -354,16 +355,19 @@ HELPERS = [
         queries.versions, (None, 1), InvalidCoordinatesError, id="versions-owner"
     ),
     pytest.param(
-        append_version, (2**31, "t", "c"), InvalidArgumentError, id="append_version-id"
+        partial(append_version, owner_id=1),
+        (2**31, "t", "c"),
+        InvalidArgumentError,
+        id="append_version-id",
     ),
     pytest.param(
-        append_version,
+        partial(append_version, owner_id=1),
         (1, "t\x00", "c"),
         InvalidArgumentError,
         id="append_version-text",
     ),
     pytest.param(
-        append_version,
+        partial(append_version, owner_id=1),
         (1, "t", "c", None, None, "\udfff"),
         InvalidArgumentError,
         id="append_version-updated_by",

@@ -76,7 +76,9 @@ async def other_root(insert: Any, home: Any) -> Row:
 @pytest.fixture
 async def bobs_root(insert: Any) -> Row:
     """The root of map (2, 0): another owner's map, showing its own content."""
-    item = await insert("vde_base_items", title="Bob", content="Bob's map")
+    item = await insert(
+        "vde_base_items", owner_id=2, title="Bob", content="Bob's map"
+    )
     return await insert(
         TILES, coord_user_id=2, item_type="user", ref_item_id=item["id"]
     )

@@ -53,12 +53,17 @@ def _copy_level(*, clone: bool) -> str:
     ``drawn``. So a server sharded by owner runs each part on one shard.
     """
     content = ", b.title, b.content, b.preview, b.link" if clone else ""
-    joined = f"\n    JOIN {BASE_ITEMS} b ON b.id = s.ref_item_id" if clone else ""
+    joined = (
+        f"\n    JOIN {BASE_ITEMS} b"
+        " ON b.owner_id = s.coord_user_id AND b.id = s.ref_item_id"
+        if clone
+        else ""
+    )
     item_id = f",\n           {_sequence(BASE_ITEMS)} AS item_id" if clone else ""
     items = (
         f""", items AS (
-    INSERT INTO {BASE_ITEMS} (id, title, content, preview, link)
-    SELECT item_id, title, content, preview, link FROM drawn
+    INSERT INTO {BASE_ITEMS} (id, owner_id, title, content, preview, link)
+    SELECT item_id, $6, title, content, preview, link FROM drawn
 )"""
         if clone
         else ""

@@ -57,14 +57,15 @@ UPDATE {MAP_ITEMS} SET origin_id = NULL WHERE origin_id = ANY($1::int[])
 DELETE_UNUSED_CONTENT_SQL = f"""
 WITH doomed AS (
     DELETE FROM {BASE_ITEMS} b
-    WHERE b.id = ANY($2::int[])
+    WHERE b.owner_id = $1 AND b.id = ANY($2::int[])
       AND NOT EXISTS (SELECT 1 FROM {MAP_ITEMS} m
                       WHERE m.coord_user_id = $1 AND m.ref_item_id = b.id)
     RETURNING b.id
 )
 SELECT (SELECT count(*) FROM doomed)::int AS base_items,
        (SELECT count(*) FROM {BASE_ITEM_VERSIONS} v
-        WHERE v.base_item_id IN (SELECT id FROM doomed))::int AS versions
+        WHERE v.owner_id = $1
+          AND v.base_item_id IN (SELECT id FROM doomed))::int AS versions
 """
 
 

@@ -36,7 +36,8 @@ from vde.trusted_rows import TrustedRows
 _CONTENT = "b.title, b.content, b.preview, b.link"
 _TILE_WITH_CONTENT = (
     f"SELECT {select_list(MapItem, 'm')}, {_CONTENT}\n"
-    f"FROM {MAP_ITEMS} m JOIN {BASE_ITEMS} b ON b.id = m.ref_item_id\n"
+    f"FROM {MAP_ITEMS} m JOIN {BASE_ITEMS} b\n"
+    "ON b.owner_id = m.coord_user_id AND b.id = m.ref_item_id\n"
 )
 
 #: What the partial index ``vde_map_items_roots`` holds: map roots.
@@ -66,7 +67,8 @@ WITH page AS MATERIALIZED (
     LIMIT $6 OFFSET $7
 )
 SELECT page.*, {_CONTENT}
-FROM page JOIN {BASE_ITEMS} b ON b.id = page.ref_item_id
+FROM page
+JOIN {BASE_ITEMS} b ON b.owner_id = page.coord_user_id AND b.id = page.ref_item_id
 ORDER BY length(page.path), page.path, page.id"""
 #: A page of DESCENDANTS_SQL (same parameters, $6 not NULL) in index order:
 #: ``vde_map_items_depth_order`` holds each map's non-root tiles by
@@ -87,7 +89,8 @@ WITH page AS MATERIALIZED (
     LIMIT $6 OFFSET $7
 )
 SELECT page.*, {_CONTENT}
-FROM page JOIN {BASE_ITEMS} b ON b.id = page.ref_item_id
+FROM page
+JOIN {BASE_ITEMS} b ON b.owner_id = page.coord_user_id AND b.id = page.ref_item_id
 ORDER BY length(page.path), page.path"""
 CHILDREN_SQL = (
     _TILE_WITH_CONTENT
@@ -99,7 +102,7 @@ COPIES_SQL = (
 )
 VERSIONS_SQL = (
     f"SELECT {select_list(BaseItemVersion)}\nFROM {BASE_ITEM_VERSIONS}\n"
-    "WHERE base_item_id = $2 AND $1::int IS NOT NULL\nORDER BY version_number DESC"
+    "WHERE owner_id = $1 AND base_item_id = $2\nORDER BY version_number DESC"
 )
 
 #: Rows of the statements above become models without validating them again:
