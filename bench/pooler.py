@@ -110,8 +110,8 @@ def queries(facts: dict[str, Any]) -> dict[str, Query]:
     return {
         "root of map": lambda pool: map_root(pool, 1),
         "tile by coordinates": lambda pool: tile_at(pool, HOME.child(3).child(4)),
-        "children": lambda pool: children(pool, facts["inner"]),
-        "versions of item": lambda pool: versions(pool, facts["item"]),
+        "children": lambda pool: children(pool, 1, facts["inner"]),
+        "versions of item": lambda pool: versions(pool, 1, facts["item"]),
         "session by token": lambda pool: session_by_token(pool, "token-1"),
         "jobs of user": lambda pool: jobs_of_user(pool, "u1", limit=20),
         "page of 1,000 by depth": lambda pool: descendants(pool, HOME, limit=1000),

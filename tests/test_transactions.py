@@ -51,6 +51,10 @@ async def tiles(vde_db: ScratchDatabase) -> dict[str, int]:
     return ids
 
 
+def at(path: str) -> MapCoordinates:
+    return MapCoordinates(1, 0, path)
+
+
 async def paths() -> dict[int, str]:
     rows = await MapItem.select(MapItem.id, MapItem.path)
     return {row["id"]: row["path"] for row in rows}
@@ -64,7 +68,7 @@ async def test_piccolo_insert_move_and_version_roll_back_together(
         async with atomic() as tx:
             item = BaseItem(owner_id=1, title="New", content="n")
             await item.save()  # Piccolo, on the tables' engine
-            assert await move_subtree(tx, tiles["1"], MapCoordinates(1, 0, "5")) == 2
+            assert await move_subtree(tx, at("1"), MapCoordinates(1, 0, "5")) == 2
             assert await append_version(tx, item.id, "New", "n", owner_id=1) == 1
             # All three are one transaction: the helpers' connection sees the
             # Piccolo insert, and Piccolo sees the helpers' writes.
@@ -83,7 +87,7 @@ async def test_the_same_block_commits_all_of_it(tiles: dict[str, int]) -> None:
     async with atomic() as tx:
         item = BaseItem(owner_id=1, title="New", content="n")
         await item.save()
-        await move_subtree(tx, tiles["1"], MapCoordinates(1, 0, "5"))
+        await move_subtree(tx, at("1"), MapCoordinates(1, 0, "5"))
         await append_version(tx.connection, item.id, "New", "n", owner_id=1)
     assert (await paths())[tiles["1,4"]] == "5,4"
     assert (await BaseItem.count(), await BaseItemVersion.count()) == (2, 1)
@@ -96,7 +100,7 @@ async def test_nested_atomic_is_a_savepoint(tiles: dict[str, int]) -> None:
             async with atomic() as inner:
                 assert inner.connection is outer.connection
                 await BaseItem.insert(BaseItem(owner_id=1, title="undone", content="u"))
-                await move_subtree(inner, tiles["3"], MapCoordinates(1, 0, "6"))
+                await move_subtree(inner, at("3"), MapCoordinates(1, 0, "6"))
                 raise Boom
         assert (await paths())[tiles["3"]] == "3"
     titles = await BaseItem.select(BaseItem.title).output(as_list=True)
@@ -108,8 +112,8 @@ async def test_a_pool_passed_to_the_move_helpers_works(
 ) -> None:
     pool = vde_db.engine.pool
     assert isinstance(pool, asyncpg.Pool)
-    assert await move_subtree(pool, tiles["1"], MapCoordinates(1, 0, "5")) == 2
-    assert await swap_tiles(pool, tiles["1"], tiles["3"]) == 3
+    assert await move_subtree(pool, at("1"), MapCoordinates(1, 0, "5")) == 2
+    assert await swap_tiles(pool, at("5"), at("3")) == 3
     assert (await paths())[tiles["1,4"]] == "3,4"
     tile = await tile_at(pool, MapCoordinates(1, 0, "3,4"))
     assert tile is not None and tile.id == tiles["1,4"]
@@ -122,7 +126,7 @@ async def test_a_pool_inside_atomic_joins_the_block(
     pool = vde_db.engine.pool
     with pytest.raises(Boom):
         async with atomic():
-            await move_subtree(pool, tiles["1"], MapCoordinates(1, 0, "5"))
+            await move_subtree(pool, at("1"), MapCoordinates(1, 0, "5"))
             moved = await tile_at(pool, MapCoordinates(1, 0, "5,4"))
             assert moved is not None and moved.id == tiles["1,4"]
             raise Boom
@@ -275,9 +279,9 @@ async def test_every_query_helper_takes_a_tx_a_connection_or_a_pool(
         assert [type(t) for t in await mapping.map_roots(executor, 1)] == [Tile]
         assert isinstance(await mapping.tile_at(executor, root), Tile)
         assert len(await mapping.descendants(executor, root)) == 3
-        assert len(await mapping.children(executor, tiles[""])) == 2
-        assert await mapping.copies(executor, tiles["1"]) == []
-        versions = await mapping.versions(executor, item, owner_id=1)
+        assert len(await mapping.children(executor, 1, tiles[""])) == 2
+        assert await mapping.copies(executor, 1, tiles["1"]) == []
+        versions = await mapping.versions(executor, 1, item)
         assert [type(v) for v in versions] == [BaseItemVersionRead]
         assert isinstance(await auth.api_key_by_hash(executor, "h1"), ApiKeyRead)
         assert isinstance(await auth.session_by_token(executor, "t1"), SessionRead)
@@ -308,7 +312,7 @@ async def test_a_helper_given_something_else_says_what_it_takes(
         ):
             await tile_at(db, MapCoordinates.root(1))
         with pytest.raises(InvalidArgumentError, match="got str"):
-            await move_subtree("conn", tiles["1"], MapCoordinates(1, 0, "5"))
+            await move_subtree("conn", at("1"), MapCoordinates(1, 0, "5"))
     assert (await paths())[tiles["1"]] == "1"
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from tests.typed_rows import by_column
 from vde.errors import InvalidArgumentError
 from vde.mapping import queries as typed_queries
 from vde.mapping.coordinates import MapCoordinates
+from vde.mapping.deletes import CLEAR_ORIGINS_SQL
 from vde.mapping.models import BaseItemVersionRead, Tile
 from vde.testing.plans import explain, indexes_used, loaded_database, nodes, seq_scanned
 
@@ -228,18 +230,18 @@ async def test_descendants_refuse_negative_bounds(vde_conn, arguments, message):
 
 
 async def test_children_are_the_tiles_one_step_below_by_path(vde_conn, small_map):
-    rows = await queries.children(vde_conn, small_map.ids[(1, 0, "1")])
+    rows = await queries.children(vde_conn, 1, small_map.ids[(1, 0, "1")])
     assert [list(r.keys()) for r in rows] == [TILE_COLUMNS] * 3
     assert _summary(rows) == _tiles("1,0", "1,4", "1,5")
     assert {r["parent_id"] for r in rows} == {small_map.ids[(1, 0, "1")]}
-    root = await queries.children(vde_conn, small_map.ids[(1, 0, "")])
+    root = await queries.children(vde_conn, 1, small_map.ids[(1, 0, "")])
     assert _summary(root) == _tiles("1", "3")
-    assert await queries.children(vde_conn, small_map.ids[(1, 0, "1,4,1")]) == []
+    assert await queries.children(vde_conn, 1, small_map.ids[(1, 0, "1,4,1")]) == []
 
 
 async def test_copies_are_the_tiles_with_that_origin_oldest_first(vde_conn, small_map):
     original = small_map.ids[(1, 0, "1")]
-    rows = await queries.copies(vde_conn, original)
+    rows = await queries.copies(vde_conn, 1, original)
     assert [list(r.keys()) for r in rows] == [TILE_COLUMNS] * 2
     assert [r["id"] for r in rows] == [
         small_map.ids[(1, 2, "1")],
@@ -247,7 +249,7 @@ async def test_copies_are_the_tiles_with_that_origin_oldest_first(vde_conn, smal
     ]
     assert _summary(rows) == _tiles("1", group=2) + _tiles("1", group=1)
     assert {r["origin_id"] for r in rows} == {original}
-    assert await queries.copies(vde_conn, small_map.ids[(1, 0, "3")]) == []
+    assert await queries.copies(vde_conn, 1, small_map.ids[(1, 0, "3")]) == []
 
 
 async def test_versions_of_a_base_item_are_newest_first(vde_conn):
@@ -273,7 +275,7 @@ async def test_versions_of_a_base_item_are_newest_first(vde_conn):
         " content, version_number) VALUES (1, $1, 'other v1', 'c', 1)",
         other,
     )
-    rows = await queries.versions(vde_conn, item, owner_id=1)
+    rows = await queries.versions(vde_conn, 1, item)
     assert [list(r.keys()) for r in rows] == [
         [
             "id",
@@ -293,8 +295,8 @@ async def test_versions_of_a_base_item_are_newest_first(vde_conn):
         (item, 2, "v2"),
         (item, 1, "v1"),
     ]
-    assert await queries.versions(vde_conn, other + 1, owner_id=1) == []
-    assert await queries.versions(vde_conn, item, owner_id=2) == []
+    assert await queries.versions(vde_conn, 1, other + 1) == []
+    assert await queries.versions(vde_conn, 2, item) == []
 
 
 # -- Plans on a big map -------------------------------------------------------
@@ -379,16 +381,25 @@ PLAN_CASES: dict[str, tuple[str, tuple[Any, ...], str | tuple[str, ...]]] = {
     ),
     "children": (
         queries.CHILDREN_SQL,
-        (MapCoordinates(7, 0, "2"),),
+        (7, MapCoordinates(7, 0, "2")),
         "vde_map_items_parent_id",
     ),
     "copies": (
         queries.COPIES_SQL,
-        (MapCoordinates(7, 0, "2,3"),),
+        (7, MapCoordinates(7, 0, "2,3")),
+        "vde_map_items_origin_id",
+    ),
+    # A delete's clearing of its tiles' copies, the one statement without the
+    # owner: the origin index finds them (the ids as an array literal).
+    "clear origins": (
+        CLEAR_ORIGINS_SQL,
+        ("{2,3,4}",),
         "vde_map_items_origin_id",
     ),
     "versions": (
-        queries.VERSIONS_SQL, (1234, 3), "vde_base_item_versions_number_unique"
+        queries.VERSIONS_SQL,
+        (3, 1234),
+        "vde_base_item_versions_number_unique",
     ),
 }
 
@@ -411,4 +422,4 @@ async def test_query_plan_uses_its_index_and_never_reads_the_map_whole(
     assert wanted & indexes_used(plan), plan
     conditions = " ".join(node.get("Index Cond", "") for node in nodes(plan))
     # A generic plan keeps the parameters; a custom plan has their values.
-    assert ("$1" in conditions) is generic, conditions
+    assert (re.search(r"\$\d", conditions) is not None) is generic, conditions

@@ -46,11 +46,9 @@ async def test_every_query_returns_rows_without_validating_them(
         "tile_at": lambda: queries.tile_at(vde_conn, one),
         "descendants": lambda: queries.descendants(vde_conn, root),
         "descendants, a page": lambda: queries.descendants(vde_conn, root, limit=2),
-        "children": lambda: queries.children(vde_conn, small_map["root"]["id"]),
-        "copies": lambda: queries.copies(vde_conn, small_map["root"]["id"]),
-        "versions": lambda: queries.versions(
-            vde_conn, small_map["item"]["id"], owner_id=1
-        ),
+        "children": lambda: queries.children(vde_conn, 1, small_map["root"]["id"]),
+        "copies": lambda: queries.copies(vde_conn, 1, small_map["root"]["id"]),
+        "versions": lambda: queries.versions(vde_conn, 1, small_map["item"]["id"]),
     }
     with monkeypatch.context() as patched:  # every row through model_validate
         patched.setattr(TrustedRows, "_build", lambda self, keys: None)

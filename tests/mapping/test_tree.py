@@ -326,7 +326,7 @@ async def test_insert_below_a_moving_tile_waits_and_sees_the_new_path(
     try:
         move = mover.transaction()
         await move.start()
-        await move_subtree(mover, branch["1"]["id"], MapCoordinates(1, 0, "4"))
+        await move_subtree(mover, MapCoordinates(1, 0, "1"), MapCoordinates(1, 0, "4"))
         sql, args = tile_sql("1,6", branch["1"]["id"])
         insert = asyncio.create_task(inserter.execute(sql, *args))
         await wait_until_blocked(vde_conn, inserter)
@@ -352,7 +352,7 @@ async def test_child_inserted_before_a_move_is_moved_along(
         sql, args = tile_sql("1,6", branch["1"]["id"])
         await inserter.execute(sql, *args)
         move = asyncio.create_task(
-            move_subtree(mover, branch["1"]["id"], MapCoordinates(1, 0, "4"))
+            move_subtree(mover, MapCoordinates(1, 0, "1"), MapCoordinates(1, 0, "4"))
         )
         await wait_until_blocked(vde_conn, mover)
         await adding.commit()

@@ -124,4 +124,4 @@ async def history(executor: Executor, tile: TileRef) -> list[BaseItemVersionRead
     check_tile_ref("tile", tile)
     async with connection_of(executor) as conn:
         row = await find_tile(conn, tile, TILE_CONTENT_SQL)
-        return await versions(conn, row["ref_item_id"], owner_id=row["coord_user_id"])
+        return await versions(conn, row["coord_user_id"], row["ref_item_id"])
