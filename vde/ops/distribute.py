@@ -83,11 +83,21 @@ async def distribute(
             lines = plan_lines(found, workers, shards)
             if not apply:
                 return [*lines, "Nothing was changed: run with --apply to do it."]
-            for sql in statements(found, shard_count):
-                await connection.execute(sql)
+            await _run(connection, statements(found, shard_count))
             return [*lines, "Done: the map tables are distributed."]
     finally:
         await connection.close()
+
+
+async def _run(connection: asyncpg.Connection, sql: list[str]) -> None:
+    for statement in sql:
+        try:
+            await connection.execute(statement)
+        except asyncpg.PostgresError as exc:
+            raise DistributeRefused(
+                f"the server refused `{statement}`: {type(exc).__name__}: {exc}; "
+                "the transaction was rolled back"
+            ) from exc
 
 
 async def citus_workers(connection: asyncpg.Connection) -> int:
@@ -110,16 +120,16 @@ async def citus_workers(connection: asyncpg.Connection) -> int:
             )
             + " (docs/scale-out.md#install)"
         )
-    if not await connection.fetchval("SELECT citus_is_coordinator()"):
-        raise DistributeRefused(
-            "this is no Citus coordinator: run distribute with the coordinator's "
-            "URL (docs/scale-out.md#install)"
-        )
     workers: int = await connection.fetchval(_WORKERS)
     if workers == 0:
         raise DistributeRefused(
             "this Citus coordinator has no active worker: add them with "
             "citus_add_node() in this database first (docs/scale-out.md#install)"
+        )
+    if not await connection.fetchval("SELECT citus_is_coordinator()"):
+        raise DistributeRefused(
+            "this is no Citus coordinator: run distribute with the coordinator's "
+            "URL (docs/scale-out.md#install)"
         )
     return workers
 
