@@ -53,7 +53,9 @@ class Cluster:
     def run(self, *args: str) -> str:
         done = subprocess.run(
             [str(tools() / "cluster.sh"), str(self.folder), *args],
-            capture_output=True, text=True, timeout=300,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         if done.returncode != 0:
             raise RuntimeError(
@@ -128,5 +130,6 @@ async def migrated(url: str) -> None:  # HACK-BEFORE-OWNER-SCHEMA
     await migrate_database(url)
     keys = os.environ.get("VDE_CITUS_TEST_KEYS")
     if keys:
-        subprocess.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-f", keys],
-                       check=True)
+        subprocess.run(
+            ["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-f", keys], check=True
+        )

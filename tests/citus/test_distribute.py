@@ -37,7 +37,8 @@ async def migrated(citus_empty: str) -> AsyncIterator[str]:
             await connection.execute(
                 "INSERT INTO vde_map_items (coord_user_id, item_type, ref_item_id) "
                 "VALUES ($1, 'user', $2)",
-                owner, item,
+                owner,
+                item,
             )
     finally:
         await connection.close()
@@ -83,8 +84,14 @@ async def test_the_plan_names_every_place_and_change_and_changes_nothing(
         assert places[table].startswith(
             f"distributed by {MAP_TABLES[table]}, co-located with vde_base_items"
         )
-    for local in ("vde_users", "vde_sessions", "vde_api_keys", "vde_user_mapping",
-                  "vde_llm_job_results", "migration"):
+    for local in (
+        "vde_users",
+        "vde_sessions",
+        "vde_api_keys",
+        "vde_user_mapping",
+        "vde_llm_job_results",
+        "migration",
+    ):
         assert places[local].startswith("local to the coordinator"), local
     assert "drop foreign key vde_map_items_origin_id_fkey" in text
     assert "drop unique constraint" in text and "of vde_map_items (id)" in text
@@ -109,10 +116,13 @@ async def test_apply_distributes_the_map_tables_by_owner_co_located(
     try:
         # The rows moved into the shards; ids continue where they stopped.
         assert await connection.fetchval("SELECT count(*) FROM vde_map_items") == 2
-        assert await connection.fetchval(
-            "INSERT INTO vde_base_items (owner_id, title, content) "
-            "VALUES (3, 't', '') RETURNING id"
-        ) == 3
+        assert (
+            await connection.fetchval(
+                "INSERT INTO vde_base_items (owner_id, title, content) "
+                "VALUES (3, 't', '') RETURNING id"
+            )
+            == 3
+        )
         constraints = {
             row["conname"]
             for row in await connection.fetch(
@@ -180,15 +190,20 @@ async def test_a_table_of_the_project_without_such_a_key_stays_local(
         await connection.execute("CREATE TABLE hexmap_notes (id serial PRIMARY KEY)")
         lines = await distribute(migrated, apply=True, shard_count=SHARD_COUNT)
         assert any(
-            line.split()[0] == "hexmap_notes" and "local to the coordinator: no vde "
-            "table, no key into a distributed table" in line
+            line.split()[0] == "hexmap_notes"
+            and "local to the coordinator: no vde "
+            "table, no key into a distributed table"
+            in line
             for line in lines
         )
         await connection.execute("INSERT INTO hexmap_notes DEFAULT VALUES")
-        assert await connection.fetchval(
-            "SELECT citus_table_type FROM citus_tables "
-            "WHERE table_name = 'hexmap_notes'::regclass"
-        ) is None
+        assert (
+            await connection.fetchval(
+                "SELECT citus_table_type FROM citus_tables "
+                "WHERE table_name = 'hexmap_notes'::regclass"
+            )
+            is None
+        )
     finally:
         await connection.close()
 
