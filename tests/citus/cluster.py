@@ -32,11 +32,15 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 
 
+#: How a skip for want of Citus starts.
+UNAVAILABLE = "no Citus cluster: "
+
+
 def unavailable(reason: str) -> None:
     """Skip the test (outside CI) or fail it (in CI) for ``reason``."""
     if in_ci():
         pytest.fail(f"CI runs the citus tests: {reason}", pytrace=False)
-    pytest.skip(reason)
+    pytest.skip(UNAVAILABLE + reason)
 
 
 def tools() -> Path:

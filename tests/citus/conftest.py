@@ -9,7 +9,7 @@ coordinator, migrated by vde's ``migrate`` and distributed by ``distribute
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 from piccolo.engine.postgres import PostgresEngine
 
-from tests.citus.cluster import SHARD_COUNT, Cluster, session_cluster
+from tests.citus.cluster import SHARD_COUNT, UNAVAILABLE, Cluster, session_cluster
 from tests.citus.cluster import migrated as migrate_database
 from vde.database import connection_pool
 from vde.database.engine_switch import use_engine
@@ -33,6 +33,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.is_relative_to(HERE):
             item.add_marker(pytest.mark.citus)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Iterator[None]:
+    """A test skipped for want of Citus is reported at cluster.py, so that
+    ``-ra`` says why in one line, not one per test."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.skipped and isinstance(report.longrepr, tuple):
+        _, _, reason = report.longrepr
+        if reason.startswith(f"Skipped: {UNAVAILABLE}"):
+            report.longrepr = (str(HERE / "cluster.py"), 1, reason)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
