@@ -11,6 +11,7 @@ import pytest_asyncio
 
 from tests.citus.cluster import SHARD_COUNT, Cluster
 from tests.citus.cluster import migrated as migrate_database
+from tests.ops.test_info import piccolo
 from vde.ops.distribute import DistributeRefused, distribute
 from vde.ops.drift import Schema
 from vde.ops.schemas import read_schema
@@ -253,3 +254,20 @@ async def test_a_shard_count_out_of_range_is_refused(migrated: str, count: int) 
     with pytest.raises(DistributeRefused, match="--shard_count must be 1 to 64000"):
         await distribute(migrated, apply=True, shard_count=count)
     assert await distribution(migrated) == {}
+
+
+async def test_the_command_prints_the_plan_then_applies_it_then_says_done(
+    migrated: str,
+) -> None:
+    plan = piccolo(migrated, "distribute", f"--shard_count={SHARD_COUNT}")
+    assert plan.returncode == 0, plan.stderr
+    assert plan.stdout.splitlines()[-1] == (
+        "Nothing was changed: run with --apply to do it."
+    )
+    assert await distribution(migrated) == {}
+    applied = piccolo(migrated, "distribute", "--apply", f"--shard_count={SHARD_COUNT}")
+    assert applied.returncode == 0, applied.stderr
+    assert applied.stdout.splitlines()[-1] == "Done: the map tables are distributed."
+    again = piccolo(migrated, "distribute", "--apply")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[0] == "Already distributed; nothing to do:"
