@@ -52,7 +52,10 @@ EXPECTED = (
     asyncpg.CheckViolationError,
     TreeError,
 )
-MAPS = [(user, 0) for user in range(1, 9)]
+#: Eight maps of one owner: content is its owner's, and the hot items are
+#: shown (and edited) in all of them.
+OWNER = 1
+MAPS = [(OWNER, group) for group in range(8)]
 HOT_ITEMS = 8
 #: Inserts and move targets stay shallow, so paths never outgrow varchar(255).
 MAX_PARENT_LENGTH = 7
@@ -99,7 +102,9 @@ async def _make_maps(conn: asyncpg.Connection) -> list[int]:
     """Eight maps of 43 tiles (root, 6 children, 36 grandchildren); the item ids."""
     items = [
         await conn.fetchval(
-            "INSERT INTO vde_base_items (title, content) VALUES ($1, '') RETURNING id",
+            "INSERT INTO vde_base_items (owner_id, title, content) "
+            "VALUES ($1, $2, '') RETURNING id",
+            OWNER,
             f"item {n}",
         )
         for n in range(HOT_ITEMS * 4)
@@ -212,7 +217,9 @@ class Client:
 
     async def append_version(self) -> None:
         item = self.items[self.rng.randrange(HOT_ITEMS)]
-        await append_version(self.conn, item, "title", "content", updated_by="load")
+        await append_version(
+            self.conn, item, "title", "content", updated_by="load", owner_id=OWNER
+        )
 
 
 #: Operation name -> weight in the mix.

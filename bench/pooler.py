@@ -57,7 +57,8 @@ async def build(url: str) -> dict[str, Any]:
     try:
         async with conn.transaction():
             item = await conn.fetchval(
-                "INSERT INTO vde_base_items (title, content) VALUES ('t', 'c') "
+                "INSERT INTO vde_base_items (owner_id, title, content)"
+                " VALUES (1, 't', 'c') "
                 "RETURNING id"
             )
             root = await conn.fetchval(
@@ -78,8 +79,8 @@ async def build(url: str) -> dict[str, Any]:
                 )
                 parents = [(row["id"], row["path"]) for row in rows]
             await conn.executemany(
-                "INSERT INTO vde_base_item_versions (base_item_id, title, content, "
-                "version_number) VALUES ($1, 't', 'c', $2)",
+                "INSERT INTO vde_base_item_versions (owner_id, base_item_id, title, "
+                "content, version_number) VALUES (1, $1, 't', 'c', $2)",
                 [(item, number) for number in range(1, 6)],
             )
             await conn.execute(
@@ -147,8 +148,7 @@ async def measure(
 def table(results: dict[str, dict[str, float]], runs: int) -> str:
     direct, pooled = SETUPS[0], SETUPS[2]
     lines = [
-        f"median µs of {runs} runs per cell; vde's helpers on a pool of one "
-        "connection",
+        f"median µs of {runs} runs per cell; vde's helpers on a pool of one connection",
         "",
         "| query | " + " | ".join(SETUPS) + " | PgBouncer / direct cached |",
         "| --- | " + " | ".join("---:" for _ in SETUPS) + " | ---: |",
@@ -163,8 +163,9 @@ def table(results: dict[str, dict[str, float]], runs: int) -> str:
 async def main(runs: int) -> int:
     reason = pgbouncer.unreachable_reason()
     if reason is not None or pgbouncer.binary() is None:
-        print(f"bench.pooler: {reason or 'pgbouncer is not installed'}",
-              file=sys.stderr)
+        print(
+            f"bench.pooler: {reason or 'pgbouncer is not installed'}", file=sys.stderr
+        )
         return 1
     server = database_url()
     name = scratch_name("bench_pooler")

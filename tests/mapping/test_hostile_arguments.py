@@ -14,6 +14,7 @@ import asyncio
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -342,18 +343,26 @@ HELPERS = [
     pytest.param(queries.map_roots, (True,), InvalidCoordinatesError, id="map_roots"),
     pytest.param(queries.children, (2**31,), InvalidArgumentError, id="children"),
     pytest.param(queries.copies, (True,), InvalidArgumentTypeError, id="copies"),
-    pytest.param(queries.versions, (2**63,), InvalidArgumentError, id="versions"),
     pytest.param(
-        append_version, (2**31, "t", "c"), InvalidArgumentError, id="append_version-id"
+        partial(queries.versions, owner_id=1),
+        (2**63,),
+        InvalidArgumentError,
+        id="versions",
     ),
     pytest.param(
-        append_version,
+        partial(append_version, owner_id=1),
+        (2**31, "t", "c"),
+        InvalidArgumentError,
+        id="append_version-id",
+    ),
+    pytest.param(
+        partial(append_version, owner_id=1),
         (1, "t\x00", "c"),
         InvalidArgumentError,
         id="append_version-text",
     ),
     pytest.param(
-        append_version,
+        partial(append_version, owner_id=1),
         (1, "t", "c", None, None, "\udfff"),
         InvalidArgumentError,
         id="append_version-updated_by",

@@ -58,8 +58,10 @@ async def big(home: Any, add_tile: Any) -> list[Row]:
 
 @pytest.fixture
 async def other_root(insert: Any, home: Any) -> Row:
+    """The root of the owner's second map, (1, 1)."""
     return await insert(
-        TILES, coord_user_id=2, item_type="user", ref_item_id=home.item["id"]
+        TILES, coord_user_id=1, coord_group_id=1, item_type="user",
+        ref_item_id=home.item["id"],
     )
 
 
@@ -91,10 +93,10 @@ async def test_move_subtree_to_another_map(
     big: list[Row], other_root: Row, vde_conn: asyncpg.Connection
 ) -> None:
     before = await places(vde_conn)
-    await move_subtree(vde_conn, big[0]["id"], MapCoordinates(2, 0, "3"))
+    await move_subtree(vde_conn, big[0]["id"], MapCoordinates(1, 1, "3"))
     after = await places(vde_conn)
     for tile in big:
-        assert after[tile["id"]] == (2, 0, moved(before[tile["id"]][2], "1", "3"))
+        assert after[tile["id"]] == (1, 1, moved(before[tile["id"]][2], "1", "3"))
     parent = await vde_conn.fetchval(
         "SELECT parent_id FROM vde_map_items WHERE id = $1", big[0]["id"]
     )
@@ -136,8 +138,8 @@ async def test_swap_tiles_across_maps_and_depths(
     far = await add_tile(await add_tile(other_root, 0), 3)
     await swap_tiles(vde_conn, big[0]["id"], far["id"])
     after = await places(vde_conn)
-    assert after[big[0]["id"]] == (2, 0, "0,3")
-    assert after[big[-1]["id"]][:2] == (2, 0)
+    assert after[big[0]["id"]] == (1, 1, "0,3")
+    assert after[big[-1]["id"]][:2] == (1, 1)
     assert after[far["id"]] == (1, 0, "1")
     assert await tree_violations(vde_conn) == []
 
@@ -244,9 +246,9 @@ async def test_copy_subtree_copies_level_by_level(
 async def test_copy_subtree_to_another_map(
     big: list[Row], other_root: Row, vde_conn: asyncpg.Connection
 ) -> None:
-    await copy_subtree(vde_conn, big[0]["id"], MapCoordinates(2, 0, "0"))
+    await copy_subtree(vde_conn, big[0]["id"], MapCoordinates(1, 1, "0"))
     count = await vde_conn.fetchval(
-        "SELECT count(*) FROM vde_map_items WHERE coord_user_id = 2 AND path <> ''"
+        "SELECT count(*) FROM vde_map_items WHERE coord_group_id = 1 AND path <> ''"
     )
     assert count == SUBTREE
     assert await tree_violations(vde_conn) == []

@@ -84,14 +84,10 @@ Operation = Callable[[asyncpg.Connection, MapCoordinates], Awaitable[Any]]
 def operations(root: Tile) -> dict[str, Operation]:
     """Each operation on the subtree at the given place (or the tile there)."""
     mine = root.coord_user_id
-    bob = 1 if mine != 1 else 2
     return {
         "update_content": lambda c, p: update_content(c, p, title="t"),
         "history": lambda c, p: history(c, p),
         "move": lambda c, p: move_subtree(c, p, MapCoordinates(mine, 0, "0")),
-        "move to another owner": lambda c, p: move_subtree(
-            c, p, MapCoordinates(bob, 0, "5")
-        ),
         "swap": lambda c, p: swap_tiles(c, p, MapCoordinates(mine, 0, "6")),
         "copy": lambda c, p: copy_subtree(c, p, MapCoordinates(mine, 0, "0")),
         "copy, shared content": lambda c, p: copy_subtree(

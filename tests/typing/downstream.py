@@ -27,7 +27,7 @@ async def rename_and_move(tile_id: int, title: str) -> int:
     async def work(tx: Tx) -> int:
         await BaseItem.update({BaseItem.title: title}).where(BaseItem.id == tile_id)
         moved: int = await move_subtree(tx, tile_id, MapCoordinates(1, 0, "4"))
-        await append_version(tx, tile_id, title, "content")
+        await append_version(tx, tile_id, title, "content", owner_id=1)
         return moved
 
     return await run_atomic(work)
@@ -39,7 +39,7 @@ async def titles_below(db: PooledEngine, user_id: int) -> list[str]:
 
 
 async def history(tx: Tx, base_item_id: int) -> list[int]:
-    rows: list[BaseItemVersionRead] = await versions(tx, base_item_id)
+    rows: list[BaseItemVersionRead] = await versions(tx, base_item_id, owner_id=1)
     return [row.version_number for row in rows]
 
 

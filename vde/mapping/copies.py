@@ -59,9 +59,9 @@ COPY_LEVEL_CLONED_SQL = _copy_level(
     f"{BASE_ITEMS}', 'id'))::int AS item_id",
     items=f""",
 items AS (
-    INSERT INTO {BASE_ITEMS} (id, title, content, preview, link)
-    SELECT level.item_id, b.title, b.content, b.preview, b.link
-    FROM level JOIN {BASE_ITEMS} b ON b.id = level.ref_item_id
+    INSERT INTO {BASE_ITEMS} (id, owner_id, title, content, preview, link)
+    SELECT level.item_id, $6, b.title, b.content, b.preview, b.link
+    FROM level JOIN {BASE_ITEMS} b ON b.owner_id = $1 AND b.id = level.ref_item_id
 )""",
     ref="level.item_id",
 )

@@ -36,21 +36,23 @@ SELECT count(*)::int AS tiles,
 FROM gone
 """
 
-#: $1: the base items the deleted tiles showed. Whether another tile still
-#: shows an item is a lookup by content (the ``ref_item_id`` index), which may
-#: be in any owner's map: the one statement on ``vde_map_items`` that cannot
-#: name an owner. It reads, and locks no tile. The versions are counted from
-#: the statement's snapshot, before the cascade removes them.
+#: $1: the base items the deleted tiles showed; $2: their owner, the only one
+#: whose tiles can show them. Whether another tile still shows an item is a
+#: lookup by (owner, content), the ``ref_item_id`` index. It reads, and locks
+#: no tile. The versions are counted from the statement's snapshot, before the
+#: cascade removes them.
 DELETE_UNUSED_CONTENT_SQL = f"""
 WITH doomed AS (
     DELETE FROM {BASE_ITEMS} b
-    WHERE b.id = ANY($1::int[])
-      AND NOT EXISTS (SELECT 1 FROM {MAP_ITEMS} m WHERE m.ref_item_id = b.id)
+    WHERE b.owner_id = $2 AND b.id = ANY($1::int[])
+      AND NOT EXISTS (SELECT 1 FROM {MAP_ITEMS} m
+                      WHERE m.coord_user_id = $2 AND m.ref_item_id = b.id)
     RETURNING b.id
 )
 SELECT (SELECT count(*) FROM doomed)::int AS base_items,
        (SELECT count(*) FROM {BASE_ITEM_VERSIONS} v
-        WHERE v.base_item_id IN (SELECT id FROM doomed))::int AS versions
+        WHERE v.owner_id = $2
+          AND v.base_item_id IN (SELECT id FROM doomed))::int AS versions
 """
 
 
@@ -81,6 +83,8 @@ async def delete_subtree(
         assert row is not None
         if not delete_unused_content or not row["items"]:
             return DeletedSubtree(row["tiles"])
-        content = await conn.fetchrow(DELETE_UNUSED_CONTENT_SQL, row["items"])
+        content = await conn.fetchrow(
+            DELETE_UNUSED_CONTENT_SQL, row["items"], tree.place.user_id
+        )
         assert content is not None
     return DeletedSubtree(row["tiles"], content["base_items"], content["versions"])

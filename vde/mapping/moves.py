@@ -41,6 +41,7 @@ from vde.mapping.places import (
     refusing_taken,
 )
 from vde.mapping.table_names import MAP_ITEMS
+from vde.mapping.violations import broken_rule
 from vde.transactions import Executor, transaction_of
 
 #: Runs of a move or swap when tiles keep joining the subtree meanwhile.
@@ -180,8 +181,9 @@ async def _retrying_late_children(
             try:
                 async with conn.transaction():
                     return await work(conn)
-            except asyncpg.CheckViolationError as error:
-                late_tile = (error.constraint_name or "").startswith(_TREE_RULES)
+            except (asyncpg.CheckViolationError, asyncpg.InternalServerError) as error:
+                # Citus reports some violations as XX000 (InternalServerError).
+                late_tile = (broken_rule(error) or "").startswith(_TREE_RULES)
                 if not late_tile or attempt == RACE_ATTEMPTS:
                     raise
                 level = await conn.fetchval("SHOW transaction_isolation")

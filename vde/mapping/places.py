@@ -31,6 +31,7 @@ from vde.mapping.coordinates import MAX_PATH_LENGTH, MapCoordinates
 from vde.mapping.item_types import MapItemType
 from vde.mapping.models import Tile
 from vde.mapping.table_names import MAP_ITEMS
+from vde.mapping.violations import broken_rule
 
 #: A tile, named by its coordinates, by a ``Tile`` row or by its id.
 TileRef: TypeAlias = MapCoordinates | Tile | int
@@ -218,8 +219,9 @@ def refusing_taken(place: MapCoordinates) -> Iterator[None]:
     """
     try:
         yield
-    except asyncpg.UniqueViolationError as error:
-        if error.constraint_name != COORDINATES_UNIQUE:
+    except (asyncpg.UniqueViolationError, asyncpg.InternalServerError) as error:
+        # Citus reports some violations as XX000 (InternalServerError).
+        if broken_rule(error) != COORDINATES_UNIQUE:
             raise
         raise TargetOccupiedError(
             f"{place} already holds a tile; choose a free position"

@@ -36,7 +36,8 @@ from vde.trusted_rows import TrustedRows
 _CONTENT = "b.title, b.content, b.preview, b.link"
 _TILE_WITH_CONTENT = (
     f"SELECT {select_list(MapItem, 'm')}, {_CONTENT}\n"
-    f"FROM {MAP_ITEMS} m JOIN {BASE_ITEMS} b ON b.id = m.ref_item_id\n"
+    f"FROM {MAP_ITEMS} m JOIN {BASE_ITEMS} b\n"
+    "ON b.owner_id = m.coord_user_id AND b.id = m.ref_item_id\n"
 )
 
 #: What the partial index ``vde_map_items_roots`` holds: map roots.
@@ -66,7 +67,8 @@ WITH page AS MATERIALIZED (
     LIMIT $6 OFFSET $7
 )
 SELECT page.*, {_CONTENT}
-FROM page JOIN {BASE_ITEMS} b ON b.id = page.ref_item_id
+FROM page
+JOIN {BASE_ITEMS} b ON b.owner_id = page.coord_user_id AND b.id = page.ref_item_id
 ORDER BY length(page.path), page.path, page.id"""
 #: A page of DESCENDANTS_SQL (same parameters, $6 not NULL) in index order:
 #: ``vde_map_items_depth_order`` holds each map's non-root tiles by
@@ -87,13 +89,14 @@ WITH page AS MATERIALIZED (
     LIMIT $6 OFFSET $7
 )
 SELECT page.*, {_CONTENT}
-FROM page JOIN {BASE_ITEMS} b ON b.id = page.ref_item_id
+FROM page
+JOIN {BASE_ITEMS} b ON b.owner_id = page.coord_user_id AND b.id = page.ref_item_id
 ORDER BY length(page.path), page.path"""
 CHILDREN_SQL = _TILE_WITH_CONTENT + "WHERE m.parent_id = $1\nORDER BY m.path, m.id"
 COPIES_SQL = _TILE_WITH_CONTENT + "WHERE m.origin_id = $1\nORDER BY m.id"
 VERSIONS_SQL = (
     f"SELECT {select_list(BaseItemVersion)}\nFROM {BASE_ITEM_VERSIONS}\n"
-    "WHERE base_item_id = $1\nORDER BY version_number DESC"
+    "WHERE owner_id = $2 AND base_item_id = $1\nORDER BY version_number DESC"
 )
 
 #: Rows of the statements above become models without validating them again:
@@ -165,11 +168,15 @@ async def copies(executor: Executor, origin_id: int) -> list[Tile]:
     return await _tiles(executor, COPIES_SQL, origin_id)
 
 
-async def versions(executor: Executor, base_item_id: int) -> list[BaseItemVersionRead]:
-    """The saved versions of base item ``base_item_id``, newest first."""
+async def versions(
+    executor: Executor, base_item_id: int, *, owner_id: int
+) -> list[BaseItemVersionRead]:
+    """The saved versions of base item ``base_item_id`` of map owner
+    ``owner_id``, newest first."""
     check_id("base_item_id", base_item_id)
+    check_map_number("owner_id", owner_id)
     async with connection_of(executor) as conn:
-        rows = await conn.fetch(VERSIONS_SQL, base_item_id)
+        rows = await conn.fetch(VERSIONS_SQL, base_item_id, owner_id)
     return _VERSIONS.all(rows)
 
 
