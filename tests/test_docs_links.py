@@ -26,6 +26,7 @@ EXPECTED = {
     "docs/embedded-server.md",
     "docs/operations.md",
     "docs/pooler.md",
+    "docs/scale-out.md",
     "docs/schema.md",
     "docs/security.md",
     "docs/testing.md",

@@ -44,8 +44,14 @@ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
 
 @pytest.mark.parametrize(
     "command",
-    [["info"], ["drift"], ["lint", "--output={tmp}"], ["app_role", "--name=vde_ro_x"]],
-    ids=["info", "drift", "lint", "app_role"],
+    [
+        ["info"],
+        ["drift"],
+        ["lint", "--output={tmp}"],
+        ["app_role", "--name=vde_ro_x"],
+        ["distribute"],
+    ],
+    ids=["info", "drift", "lint", "app_role", "distribute"],
 )
 async def test_read_only_commands_leave_a_database_without_piccolo_table_as_it_was(
     vde_empty_url: str, tmp_path: Path, command: list[str]
@@ -54,7 +60,8 @@ async def test_read_only_commands_leave_a_database_without_piccolo_table_as_it_w
     # command, creating its `migration` table on the way (Piccolo 1.38's main()).
     args = [arg.format(tmp=tmp_path) for arg in command]
     result = piccolo(vde_empty_url, *args)
-    # drift finds every table missing and app_role finds no tables: both exit 1.
+    # drift finds every table missing, app_role no tables, distribute no Citus:
+    # they exit 1.
     assert result.returncode == (0 if args[0] in ("info", "lint") else 1), result
     connection = await asyncpg.connect(vde_empty_url)
     try:

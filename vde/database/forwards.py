@@ -31,6 +31,7 @@ from piccolo.conf.apps import MigrationModule
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.utils.printing import print_heading
 
+from vde.database.citus import prepare_migration
 from vde.database.engine_switch import use_engine
 from vde.database.migration_lock import lock_migrations
 from vde.database.pool_mode import connect_options
@@ -90,6 +91,9 @@ async def apply_migration_in_current_transaction(
     )
     if recorded:
         return False
+    engine = Migration._meta.db
+    if isinstance(engine, PostgresEngine):
+        await prepare_migration(engine)  # docs/scale-out.md: migrate on Citus
     manager = await _migration_modules(app_name)[migration_id].forwards()
     if isinstance(manager, MigrationManager) and not manager.fake:
         await manager.run()  # prints "  - <id> [forwards]... "

@@ -12,6 +12,7 @@ from .cli import app_commands
 from .commands.adopt import adopt
 from .commands.app_role import app_role
 from .commands.diagram import diagram
+from .commands.distribute import distribute
 from .commands.drift import drift
 from .commands.info import info
 from .commands.lint import lint
@@ -28,6 +29,8 @@ APP_CONFIG = AppConfig(
     migration_dependencies=[],
     # `piccolo vde help` lists them; no help page shows a `return` argument.
     commands=app_commands(
-        "vde", [adopt, app_role, diagram, drift, info, lint, migrate, psql, server]
+        "vde",
+        [adopt, app_role, diagram, distribute, drift, info, lint, migrate, psql,
+         server],
     ),
 )

@@ -15,6 +15,8 @@ from piccolo.engine.postgres import PostgresEngine
 from vde.database.forwards import migrate_engine
 from vde.database.scratch import scratch_database
 from vde.ops.catalog import read_catalog, read_functions
+from vde.ops.citus_layout import changes
+from vde.ops.distribute import distributed_tables
 from vde.ops.drift import Schema, differences
 from vde.ops.privileges import read_privileges
 from vde.ops.schema_objects import read_objects
@@ -41,25 +43,33 @@ async def read_schema(connection: asyncpg.Connection) -> Schema:
     )
 
 
-async def reference_schema(engine: PostgresEngine) -> Schema:
+async def reference_schema(engine: PostgresEngine, distributed: bool = False) -> Schema:
     """The schema the migrations build, read from a scratch database that they
     are applied to on ``engine``'s server, dropped afterwards; those of killed
-    runs go first."""
+    runs go first. ``distributed``: then also what ``piccolo vde distribute``
+    changes in the schema (keys Citus cannot keep dropped, identities made
+    sequences); the distributing itself is Citus's, invisible here."""
     async with scratch_database(engine.config, "drift") as scratch:
         await migrate_engine(scratch)
         connection = await scratch.get_new_connection()
         try:
+            if distributed:
+                async with connection.transaction():
+                    for change in (await changes(connection)).schema:
+                        await connection.execute(change.sql)
             return await read_schema(connection)
         finally:
             await connection.close()
 
 
 async def drift_from_migrations(engine: PostgresEngine) -> list[str]:
-    """Every difference of ``engine``'s database from what the migrations build."""
-    expected = await reference_schema(engine)
+    """Every difference of ``engine``'s database from what the migrations build
+    (and, on a distributed database, ``distribute``)."""
     connection = await engine.get_new_connection()
     try:
         found = await read_schema(connection)
+        distributed = bool(await distributed_tables(connection))
     finally:
         await connection.close()
+    expected = await reference_schema(engine, distributed)
     return differences(expected, found)
