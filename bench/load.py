@@ -52,7 +52,10 @@ EXPECTED = (
     asyncpg.CheckViolationError,
     TreeError,
 )
-MAPS = [(user, 0) for user in range(1, 9)]
+#: Eight maps of one owner: content is its owner's, and the hot items are
+#: shown (and edited) in all of them.
+OWNER = 1
+MAPS = [(OWNER, group) for group in range(8)]
 HOT_ITEMS = 8
 #: Inserts and move targets stay shallow, so paths never outgrow varchar(255).
 MAX_PARENT_LENGTH = 7
@@ -99,7 +102,9 @@ async def _make_maps(conn: asyncpg.Connection) -> list[int]:
     """Eight maps of 43 tiles (root, 6 children, 36 grandchildren); the item ids."""
     items = [
         await conn.fetchval(
-            "INSERT INTO vde_base_items (title, content) VALUES ($1, '') RETURNING id",
+            "INSERT INTO vde_base_items (owner_id, title, content) "
+            "VALUES ($1, $2, '') RETURNING id",
+            OWNER,
             f"item {n}",
         )
         for n in range(HOT_ITEMS * 4)
@@ -141,8 +146,14 @@ class Client:
         self.items = items
         self.rng = random.Random(number)
 
-    async def _tile(self, shortest: int, longest: int) -> asyncpg.Record | None:
+    async def _tile(
+        self, shortest: int, longest: int, near: asyncpg.Record | None = None
+    ) -> asyncpg.Record | None:
+        """A random tile; ``near``: in that tile's map (subtrees stay in their
+        owner's maps)."""
         user, group = self.rng.choice(MAPS)
+        if near is not None:
+            user, group = near["coord_user_id"], near["coord_group_id"]
         return await self.conn.fetchrow(RANDOM_TILE_SQL, user, group, shortest, longest)
 
     async def read_tile(self) -> None:
@@ -161,7 +172,7 @@ class Client:
     async def read_children(self) -> None:
         tile = await self._tile(0, MAX_PARENT_LENGTH)
         if tile is not None:
-            await queries.children(self.conn, tile["id"])
+            await queries.children(self.conn, tile["coord_user_id"], tile["id"])
 
     async def insert_tile(self) -> None:
         parent = await self._tile(0, MAX_PARENT_LENGTH)
@@ -183,7 +194,7 @@ class Client:
         if tile is None:
             return
         # A new parent no deeper than the old one, so depths never grow.
-        target = await self._tile(0, len(tile["path"]) - 2)
+        target = await self._tile(0, len(tile["path"]) - 2, near=tile)
         if target is None:
             return
         step = str(self.rng.randint(0, 6))
@@ -197,13 +208,17 @@ class Client:
             )
             return
         place = MapCoordinates(target["coord_user_id"], target["coord_group_id"], path)
-        await move_subtree(self.conn, tile["id"], place)
+        await move_subtree(self.conn, MapCoordinates.from_row(tile), place)
 
     async def swap_tiles(self) -> None:
         first = await self._tile(1, 255)
-        second = await self._tile(1, 255)
+        second = None if first is None else await self._tile(1, 255, near=first)
         if first is not None and second is not None:
-            await swap_tiles(self.conn, first["id"], second["id"])
+            await swap_tiles(
+                self.conn,
+                MapCoordinates.from_row(first),
+                MapCoordinates.from_row(second),
+            )
 
     async def delete_subtree(self) -> None:
         tile = await self._tile(3, 255)
@@ -212,7 +227,9 @@ class Client:
 
     async def append_version(self) -> None:
         item = self.items[self.rng.randrange(HOT_ITEMS)]
-        await append_version(self.conn, item, "title", "content", updated_by="load")
+        await append_version(
+            self.conn, item, "title", "content", updated_by="load", owner_id=OWNER
+        )
 
 
 #: Operation name -> weight in the mix.

@@ -66,7 +66,7 @@ def operations() -> dict[str, Op]:
             parent = f"6,{n // 49},{n // 7 % 7},{n % 7},0"
             await conn.execute(
                 "INSERT INTO vde_map_items (coord_user_id, path, item_type, "
-                "parent_id, ref_item_id) SELECT 2, $1, 'base', id, 1 "
+                "parent_id, ref_item_id) SELECT 2, $1, 'base', id, 2 "
                 "FROM vde_map_items WHERE coord_user_id = 2 AND path = $2",
                 f"{parent},6", parent,
             )
@@ -77,7 +77,7 @@ def operations() -> dict[str, Op]:
         "196 add_tile, 7 per parent": adds_siblings,
         "INSERT..SELECT 2,401 leaves": lambda c: c.execute(
             "INSERT INTO vde_map_items (coord_user_id, path, item_type, parent_id, "
-            "ref_item_id) SELECT 2, path || ',6', 'base', id, 1 FROM vde_map_items "
+            "ref_item_id) SELECT 2, path || ',6', 'base', id, 2 FROM vde_map_items "
             "WHERE coord_user_id = 2 AND length(path) = 9 AND path LIKE '5,%'"
         ),
         "move 2,801 tiles": lambda c: move_subtree(c, subtree, free),
@@ -106,7 +106,8 @@ async def bench(url: str, rounds: int) -> dict[str, dict[str, float]]:
     conn = await asyncpg.connect(url)
     try:
         await conn.execute(
-            "INSERT INTO vde_base_items (id, title, content) VALUES (1, 't', 'c')"
+            "INSERT INTO vde_base_items (id, owner_id, title, content) "
+            "VALUES (1, 1, 't', 'c'), (2, 2, 't', 'c')"
         )
         for owner in (1, 2):
             levels = realistic_map(owner=owner, first_id=(owner - 1) * TILES + 1)

@@ -39,7 +39,8 @@ async def build_map(url: str, tiles: int) -> list[int]:
     conn = await asyncpg.connect(url)
     try:
         item = await conn.fetchval(
-            "INSERT INTO vde_base_items (title, content) VALUES ('t', 'c') RETURNING id"
+            "INSERT INTO vde_base_items (owner_id, title, content)"
+            " VALUES (1, 't', 'c') RETURNING id"
         )
         root = await conn.fetchval(
             "INSERT INTO vde_map_items (coord_user_id, item_type, ref_item_id) "

@@ -57,7 +57,8 @@ async def build(url: str) -> dict[str, Any]:
     try:
         async with conn.transaction():
             item = await conn.fetchval(
-                "INSERT INTO vde_base_items (title, content) VALUES ('t', 'c') "
+                "INSERT INTO vde_base_items (owner_id, title, content)"
+                " VALUES (1, 't', 'c') "
                 "RETURNING id"
             )
             root = await conn.fetchval(
@@ -78,8 +79,8 @@ async def build(url: str) -> dict[str, Any]:
                 )
                 parents = [(row["id"], row["path"]) for row in rows]
             await conn.executemany(
-                "INSERT INTO vde_base_item_versions (base_item_id, title, content, "
-                "version_number) VALUES ($1, 't', 'c', $2)",
+                "INSERT INTO vde_base_item_versions (owner_id, base_item_id, title, "
+                "content, version_number) VALUES (1, $1, 't', 'c', $2)",
                 [(item, number) for number in range(1, 6)],
             )
             await conn.execute(
@@ -109,8 +110,8 @@ def queries(facts: dict[str, Any]) -> dict[str, Query]:
     return {
         "root of map": lambda pool: map_root(pool, 1),
         "tile by coordinates": lambda pool: tile_at(pool, HOME.child(3).child(4)),
-        "children": lambda pool: children(pool, facts["inner"]),
-        "versions of item": lambda pool: versions(pool, facts["item"]),
+        "children": lambda pool: children(pool, 1, facts["inner"]),
+        "versions of item": lambda pool: versions(pool, 1, facts["item"]),
         "session by token": lambda pool: session_by_token(pool, "token-1"),
         "jobs of user": lambda pool: jobs_of_user(pool, "u1", limit=20),
         "page of 1,000 by depth": lambda pool: descendants(pool, HOME, limit=1000),
@@ -147,8 +148,7 @@ async def measure(
 def table(results: dict[str, dict[str, float]], runs: int) -> str:
     direct, pooled = SETUPS[0], SETUPS[2]
     lines = [
-        f"median µs of {runs} runs per cell; vde's helpers on a pool of one "
-        "connection",
+        f"median µs of {runs} runs per cell; vde's helpers on a pool of one connection",
         "",
         "| query | " + " | ".join(SETUPS) + " | PgBouncer / direct cached |",
         "| --- | " + " | ".join("---:" for _ in SETUPS) + " | ---: |",
@@ -163,8 +163,9 @@ def table(results: dict[str, dict[str, float]], runs: int) -> str:
 async def main(runs: int) -> int:
     reason = pgbouncer.unreachable_reason()
     if reason is not None or pgbouncer.binary() is None:
-        print(f"bench.pooler: {reason or 'pgbouncer is not installed'}",
-              file=sys.stderr)
+        print(
+            f"bench.pooler: {reason or 'pgbouncer is not installed'}", file=sys.stderr
+        )
         return 1
     server = database_url()
     name = scratch_name("bench_pooler")

@@ -53,9 +53,11 @@ def realistic_map(
     """A map grown breadth-first (all seven directions), as levels of tiles.
 
     Level 0 is the 'user' root; every other tile is a 'base' tile one direction
-    below its parent. 20,000 tiles fill six levels and part of a seventh.
+    below its parent. 20,000 tiles fill six levels and part of a seventh. Every
+    tile shows base item ``owner`` (the bench makes one item per owner: a tile
+    shows its own owner's content).
     """
-    levels: list[list[Tile]] = [[(first_id, owner, 0, "", "user", None, 1)]]
+    levels: list[list[Tile]] = [[(first_id, owner, 0, "", "user", None, owner)]]
     count = 1
     while count < tiles:
         level: list[Tile] = []
@@ -65,7 +67,7 @@ def realistic_map(
                     break
                 path = f"{parent[3]},{direction}" if parent[3] else str(direction)
                 level.append(
-                    (first_id + count, owner, 0, path, "base", parent[0], 1)
+                    (first_id + count, owner, 0, path, "base", parent[0], owner)
                 )
                 count += 1
         levels.append(level)
@@ -149,7 +151,8 @@ async def bench(
     conn = await asyncpg.connect(url)
     try:
         await conn.execute(
-            "INSERT INTO vde_base_items (id, title, content) VALUES (1, 't', 'c')"
+            "INSERT INTO vde_base_items (id, owner_id, title, content) "
+            f"VALUES ({OWNER}, {OWNER}, 't', 'c'), ({OWNER + 1}, {OWNER + 1}, 't', 'c')"
         )
         if not empty_table:
             other = realistic_map(owner=OWNER + 1, first_id=TILES + 1)

@@ -78,12 +78,14 @@ COLUMNS: dict[str, dict[str, ColumnInfo]] = {
     "vde_base_items": {
         "id": INT_ID, "title": TEXT, "content": TEXT, "preview": TEXT_NULL,
         "link": TEXT_NULL, **STAMPS,
+        # The map owner (scale-out): added later, so last.
+        "owner_id": col("integer"),
     },
     "vde_base_item_versions": {
         "id": INT_ID, "base_item_id": col("integer"), "title": TEXT,
         "content": TEXT, "preview": TEXT_NULL, "link": TEXT_NULL,
         "version_number": col("integer"), "created_at": col(TS, default=NOW),
-        "updated_by": TEXT_NULL,
+        "updated_by": TEXT_NULL, "owner_id": col("integer"),
     },
     "vde_map_items": {
         "id": INT_ID, "coord_user_id": col("integer"),
@@ -108,8 +110,20 @@ COLUMNS: dict[str, dict[str, ColumnInfo]] = {
 }
 
 
-def pk(table: str) -> tuple[str, tuple[str, ...], str]:
-    return ("p", ("id",), "PRIMARY KEY (id)")
+def pk(table: str, *owner: str) -> tuple[str, tuple[str, ...], str]:
+    columns = (*owner, "id")
+    return ("p", columns, f"PRIMARY KEY ({', '.join(columns)})")
+
+
+def owner_fk(
+    columns: tuple[str, str], target: str, target_owner: str, action: str
+) -> tuple[str, tuple[str, ...], str]:
+    """A foreign key led by the map owner: (owner, x) -> target (owner, id)."""
+    definition = (
+        f"FOREIGN KEY ({', '.join(columns)}) REFERENCES {target}({target_owner}, id)"
+        f" ON DELETE {action}"
+    )
+    return ("f", columns, definition)
 
 
 def fk(column: str, target: str, action: str = "") -> tuple[str, tuple[str, ...], str]:
@@ -151,25 +165,29 @@ CONSTRAINTS: dict[str, dict[str, tuple[str, tuple[str, ...], str]]] = {
         "vde_api_keys_user_id_fkey": fk("user_id", "vde_users", "CASCADE"),
         "vde_api_keys_key_key": unique("key"),
     },
-    "vde_base_items": {"vde_base_items_pkey": pk("vde_base_items")},
+    "vde_base_items": {"vde_base_items_pkey": pk("vde_base_items", "owner_id")},
     "vde_base_item_versions": {
-        "vde_base_item_versions_pkey": pk("vde_base_item_versions"),
-        "vde_base_item_versions_base_item_id_fkey": fk(
-            "base_item_id", "vde_base_items", "CASCADE"
+        "vde_base_item_versions_pkey": pk("vde_base_item_versions", "owner_id"),
+        "vde_base_item_versions_base_item_id_fkey": owner_fk(
+            ("owner_id", "base_item_id"), "vde_base_items", "owner_id", "CASCADE"
         ),
         "vde_base_item_versions_number_unique": unique(
-            "base_item_id", "version_number"
+            "owner_id", "base_item_id", "version_number"
         ),
         "vde_base_item_versions_number_positive": check(
             "(version_number >= 1)", "version_number"
         ),
     },
     "vde_map_items": {
-        "vde_map_items_pkey": pk("vde_map_items"),
+        "vde_map_items_pkey": pk("vde_map_items", "coord_user_id"),
+        # For the origin foreign key, which may point into another owner's map.
+        "vde_map_items_id_unique": unique("id"),
         "vde_map_items_origin_id_fkey": fk("origin_id", "vde_map_items", "SET NULL"),
-        "vde_map_items_parent_id_fkey": fk("parent_id", "vde_map_items", "CASCADE"),
-        "vde_map_items_ref_item_id_fkey": fk(
-            "ref_item_id", "vde_base_items", "RESTRICT"
+        "vde_map_items_parent_id_fkey": owner_fk(
+            ("coord_user_id", "parent_id"), "vde_map_items", "coord_user_id", "CASCADE"
+        ),
+        "vde_map_items_ref_item_id_fkey": owner_fk(
+            ("coord_user_id", "ref_item_id"), "vde_base_items", "owner_id", "RESTRICT"
         ),
         # DEFERRABLE: one UPDATE can swap two subtrees (no ON CONFLICT on it).
         "vde_map_items_coordinates_unique": (
@@ -244,15 +262,16 @@ INDEXES: dict[str, dict[str, tuple[tuple[str, ...], bool, str | None]]] = {
         "vde_api_keys_key_key": (("key",), True, None),
         "vde_api_keys_config_id": (("config_id",), False, None),
     },
-    "vde_base_items": {"vde_base_items_pkey": (("id",), True, None)},
+    "vde_base_items": {"vde_base_items_pkey": (("owner_id", "id"), True, None)},
     "vde_base_item_versions": {
-        "vde_base_item_versions_pkey": (("id",), True, None),
+        "vde_base_item_versions_pkey": (("owner_id", "id"), True, None),
         "vde_base_item_versions_number_unique": (
-            ("base_item_id", "version_number"), True, None,
+            ("owner_id", "base_item_id", "version_number"), True, None,
         ),
     },
     "vde_map_items": {
-        "vde_map_items_pkey": (("id",), True, None),
+        "vde_map_items_pkey": (("coord_user_id", "id"), True, None),
+        "vde_map_items_id_unique": (("id",), True, None),
         "vde_map_items_coordinates_unique": (
             ("coord_user_id", "coord_group_id", "path"), True, None,
         ),
@@ -261,8 +280,8 @@ INDEXES: dict[str, dict[str, tuple[tuple[str, ...], bool, str | None]]] = {
             "((item_type)::text = 'user'::text)",
         ),
         "vde_map_items_origin_id": (("origin_id",), False, None),
-        "vde_map_items_parent_id": (("parent_id",), False, None),
-        "vde_map_items_ref_item_id": (("ref_item_id",), False, None),
+        "vde_map_items_parent_id": (("parent_id", "coord_user_id"), False, None),
+        "vde_map_items_ref_item_id": (("ref_item_id", "coord_user_id"), False, None),
         # A page of descendants by depth in index order (issue 14).
         "vde_map_items_depth_order": (
             ("coord_user_id", "coord_group_id", "length(path::text)", "path"), False,

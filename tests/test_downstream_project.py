@@ -113,7 +113,8 @@ async def test_the_project_runs_as_the_app_role_and_passes_drift_and_lint(
     connection = await connect_as(vde_db, role)
     try:
         item = await connection.fetchval(
-            "INSERT INTO vde_base_items (title, content) VALUES ('t', 'c') RETURNING id"
+            "INSERT INTO vde_base_items (owner_id, title, content)"
+        " VALUES (9, 't', 'c') RETURNING id"
         )
         tile = await connection.fetchval(
             "INSERT INTO vde_map_items (coord_user_id, path, item_type, ref_item_id)"

@@ -43,12 +43,16 @@ async def add_tile(path: str, parent: int | None, item: int) -> int:
 @pytest.fixture
 async def tiles(vde_db: ScratchDatabase) -> dict[str, int]:
     """Map (1, 0): the root, tiles '1' and '3', and '1,4' below '1' (path -> id)."""
-    item = BaseItem(title="Ada", content="c")
+    item = BaseItem(owner_id=1, title="Ada", content="c")
     await item.save()
     ids: dict[str, int] = {}
     for path in ["", "1", "3", "1,4"]:
         ids[path] = await add_tile(path, ids[path[:-2]] if path else None, item.id)
     return ids
+
+
+def at(path: str) -> MapCoordinates:
+    return MapCoordinates(1, 0, path)
 
 
 async def paths() -> dict[int, str]:
@@ -62,10 +66,10 @@ async def test_piccolo_insert_move_and_version_roll_back_together(
     before = await paths()
     with pytest.raises(Boom):
         async with atomic() as tx:
-            item = BaseItem(title="New", content="n")
+            item = BaseItem(owner_id=1, title="New", content="n")
             await item.save()  # Piccolo, on the tables' engine
-            assert await move_subtree(tx, tiles["1"], MapCoordinates(1, 0, "5")) == 2
-            assert await append_version(tx, item.id, "New", "n") == 1
+            assert await move_subtree(tx, at("1"), MapCoordinates(1, 0, "5")) == 2
+            assert await append_version(tx, item.id, "New", "n", owner_id=1) == 1
             # All three are one transaction: the helpers' connection sees the
             # Piccolo insert, and Piccolo sees the helpers' writes.
             assert (
@@ -81,22 +85,22 @@ async def test_piccolo_insert_move_and_version_roll_back_together(
 
 async def test_the_same_block_commits_all_of_it(tiles: dict[str, int]) -> None:
     async with atomic() as tx:
-        item = BaseItem(title="New", content="n")
+        item = BaseItem(owner_id=1, title="New", content="n")
         await item.save()
-        await move_subtree(tx, tiles["1"], MapCoordinates(1, 0, "5"))
-        await append_version(tx.connection, item.id, "New", "n")
+        await move_subtree(tx, at("1"), MapCoordinates(1, 0, "5"))
+        await append_version(tx.connection, item.id, "New", "n", owner_id=1)
     assert (await paths())[tiles["1,4"]] == "5,4"
     assert (await BaseItem.count(), await BaseItemVersion.count()) == (2, 1)
 
 
 async def test_nested_atomic_is_a_savepoint(tiles: dict[str, int]) -> None:
     async with atomic() as outer:
-        await BaseItem.insert(BaseItem(title="kept", content="k"))
+        await BaseItem.insert(BaseItem(owner_id=1, title="kept", content="k"))
         with pytest.raises(Boom):
             async with atomic() as inner:
                 assert inner.connection is outer.connection
-                await BaseItem.insert(BaseItem(title="undone", content="u"))
-                await move_subtree(inner, tiles["3"], MapCoordinates(1, 0, "6"))
+                await BaseItem.insert(BaseItem(owner_id=1, title="undone", content="u"))
+                await move_subtree(inner, at("3"), MapCoordinates(1, 0, "6"))
                 raise Boom
         assert (await paths())[tiles["3"]] == "3"
     titles = await BaseItem.select(BaseItem.title).output(as_list=True)
@@ -108,8 +112,8 @@ async def test_a_pool_passed_to_the_move_helpers_works(
 ) -> None:
     pool = vde_db.engine.pool
     assert isinstance(pool, asyncpg.Pool)
-    assert await move_subtree(pool, tiles["1"], MapCoordinates(1, 0, "5")) == 2
-    assert await swap_tiles(pool, tiles["1"], tiles["3"]) == 3
+    assert await move_subtree(pool, at("1"), MapCoordinates(1, 0, "5")) == 2
+    assert await swap_tiles(pool, at("5"), at("3")) == 3
     assert (await paths())[tiles["1,4"]] == "3,4"
     tile = await tile_at(pool, MapCoordinates(1, 0, "3,4"))
     assert tile is not None and tile.id == tiles["1,4"]
@@ -122,7 +126,7 @@ async def test_a_pool_inside_atomic_joins_the_block(
     pool = vde_db.engine.pool
     with pytest.raises(Boom):
         async with atomic():
-            await move_subtree(pool, tiles["1"], MapCoordinates(1, 0, "5"))
+            await move_subtree(pool, at("1"), MapCoordinates(1, 0, "5"))
             moved = await tile_at(pool, MapCoordinates(1, 0, "5,4"))
             assert moved is not None and moved.id == tiles["1,4"]
             raise Boom
@@ -134,7 +138,8 @@ async def test_a_real_deadlock_ends_with_both_units_committed_once_each(
 ) -> None:
     """Two units lock two rows in opposite orders; the victim runs again."""
     rows = await BaseItem.insert(
-        BaseItem(title="a", content=""), BaseItem(title="b", content="")
+        BaseItem(owner_id=1, title="a", content=""),
+        BaseItem(owner_id=1, title="b", content=""),
     ).returning(BaseItem.id)
     first, second = sorted(row["id"] for row in rows)
     both_hold_one = asyncio.Barrier(2)
@@ -173,7 +178,7 @@ async def test_a_constraint_violation_is_not_retried(vde_db: ScratchDatabase) ->
     async def work(tx: Tx) -> None:
         nonlocal calls
         calls += 1
-        item = BaseItem(title="t", content="c")
+        item = BaseItem(owner_id=1, title="t", content="c")
         await item.save()
         await BaseItemVersion.insert(
             BaseItemVersion(base_item=item.id, title="t", content="c", version_number=0)
@@ -234,7 +239,7 @@ async def test_a_failed_commit_leaves_no_open_transaction_and_no_lent_connection
     assert engine.current_transaction.get() is None
     assert pool.get_idle_size() == idle
     async with atomic():
-        await BaseItem.insert(BaseItem(title="after", content="a"))
+        await BaseItem.insert(BaseItem(owner_id=1, title="after", content="a"))
     assert await BaseItem.count() == 2
 
 
@@ -264,7 +269,7 @@ async def test_every_query_helper_takes_a_tx_a_connection_or_a_pool(
         LlmJobResult(id="r1", job_id="j1", user_id="u1", status="pending")
     )
     item = (await BaseItem.select(BaseItem.id).first())["id"]
-    await append_version(vde_db.engine.pool, item, "Ada", "c")
+    await append_version(vde_db.engine.pool, item, "Ada", "c", owner_id=1)
 
     async def read_all(executor: Tx | asyncpg.Connection | asyncpg.Pool) -> None:
         root = MapCoordinates.root(1)
@@ -272,9 +277,9 @@ async def test_every_query_helper_takes_a_tx_a_connection_or_a_pool(
         assert [type(t) for t in await mapping.map_roots(executor, 1)] == [Tile]
         assert isinstance(await mapping.tile_at(executor, root), Tile)
         assert len(await mapping.descendants(executor, root)) == 3
-        assert len(await mapping.children(executor, tiles[""])) == 2
-        assert await mapping.copies(executor, tiles["1"]) == []
-        versions = await mapping.versions(executor, item)
+        assert len(await mapping.children(executor, 1, tiles[""])) == 2
+        assert await mapping.copies(executor, 1, tiles["1"]) == []
+        versions = await mapping.versions(executor, 1, item)
         assert [type(v) for v in versions] == [BaseItemVersionRead]
         assert isinstance(await auth.api_key_by_hash(executor, "h1"), ApiKeyRead)
         assert isinstance(await auth.session_by_token(executor, "t1"), SessionRead)
@@ -305,7 +310,7 @@ async def test_a_helper_given_something_else_says_what_it_takes(
         ):
             await tile_at(db, MapCoordinates.root(1))
         with pytest.raises(InvalidArgumentError, match="got str"):
-            await move_subtree("conn", tiles["1"], MapCoordinates(1, 0, "5"))
+            await move_subtree("conn", at("1"), MapCoordinates(1, 0, "5"))
     assert (await paths())[tiles["1"]] == "1"
 
 
@@ -324,7 +329,9 @@ async def test_a_serialization_failure_is_run_again_too(
             seen = await BaseItem.count()
             if attempts[name] == 1:
                 await both_counted.wait()
-            await BaseItem.insert(BaseItem(title=f"{name} saw {seen}", content=""))
+            await BaseItem.insert(
+                BaseItem(owner_id=1, title=f"{name} saw {seen}", content="")
+            )
 
         await run_atomic(work, on_retry=retried.append)
 

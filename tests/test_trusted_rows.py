@@ -62,9 +62,17 @@ async def insert_one_row_in_every_table() -> None:
     """A row in each table, every secret column set to ``SECRET``."""
     await User.insert(User(id="u1", email="ada@example.com", name="Ada")).run()
     await Account.insert(
-        Account(id="a1", user="u1", account_id="u1", provider_id="credential",
-                password=SECRET, access_token=SECRET, refresh_token=SECRET,
-                id_token=SECRET, access_token_expires_at=LATER)
+        Account(
+            id="a1",
+            user="u1",
+            account_id="u1",
+            provider_id="credential",
+            password=SECRET,
+            access_token=SECRET,
+            refresh_token=SECRET,
+            id_token=SECRET,
+            access_token_expires_at=LATER,
+        )
     ).run()
     await Session.insert(
         Session(id="s1", user="u1", token=SECRET, expires_at=LATER)
@@ -74,15 +82,23 @@ async def insert_one_row_in_every_table() -> None:
     ).run()
     await ApiKey.insert(ApiKey(id="k1", user="u1", key=SECRET, name="k")).run()
     await LlmJobResult.insert(
-        LlmJobResult(id="r1", job_id="j1", user_id="u1", status=JobStatus.COMPLETED,
-                     request_body=json.dumps({"prompt": "p", "n": [1, 2]}),
-                     response='"done"')
+        LlmJobResult(
+            id="r1",
+            job_id="j1",
+            user_id="u1",
+            status=JobStatus.COMPLETED,
+            request_body=json.dumps({"prompt": "p", "n": [1, 2]}),
+            response='"done"',
+        )
     ).run()
     await UserMapping.insert(UserMapping(auth_user="u1", mapping_user_id=7)).run()
-    item = (await BaseItem.insert(BaseItem(title="t", content="c")).run())[0]["id"]
+    item = (await BaseItem.insert(BaseItem(owner_id=1, title="t", content="c")).run())[
+        0
+    ]["id"]
     await BaseItemVersion.insert(
-        BaseItemVersion(base_item=item, title="t", content="c", version_number=1,
-                        updated_by="u1")
+        BaseItemVersion(
+            base_item=item, title="t", content="c", version_number=1, updated_by="u1"
+        )
     ).run()
     await MapItem.insert(
         MapItem(coord_user_id=7, item_type=MapItemType.USER, ref_item=item)

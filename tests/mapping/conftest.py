@@ -32,7 +32,9 @@ class Home:
 async def home(insert: Any) -> Home:
     user = await insert("vde_users", id="u1", email="ada@example.com")
     mapping = await insert("vde_user_mapping", auth_user_id="u1", mapping_user_id=1)
-    item = await insert("vde_base_items", title="Ada", content="Ada's map")
+    item = await insert(
+        "vde_base_items", owner_id=1, title="Ada", content="Ada's map"
+    )
     root = await insert(
         "vde_map_items", coord_user_id=1, item_type="user", ref_item_id=item["id"]
     )
@@ -41,17 +43,24 @@ async def home(insert: Any) -> Home:
 
 @pytest.fixture
 def add_tile(insert: Any, home: Home) -> AddTile:
-    """``await add_tile(parent, step, **columns)``: a 'base' child of ``parent``."""
+    """``await add_tile(parent, step, **columns)``: a 'base' child of ``parent``,
+    showing ``home.item`` in owner 1's maps, else a base item of its owner."""
 
     async def add(parent: Row, step: int, **columns: Any) -> Row:
         path = f"{parent['path']},{step}" if parent["path"] else str(step)
+        owner = parent["coord_user_id"]
+        item = home.item
+        if owner != home.item["owner_id"] and "ref_item_id" not in columns:
+            item = await insert(
+                "vde_base_items", owner_id=owner, title="Other", content="other"
+            )
         values = {
             "coord_user_id": parent["coord_user_id"],
             "coord_group_id": parent["coord_group_id"],
             "path": path,
             "item_type": "base",
             "parent_id": parent["id"],
-            "ref_item_id": home.item["id"],
+            "ref_item_id": item["id"],
             **columns,
         }
         return await insert("vde_map_items", **values)

@@ -32,6 +32,7 @@ import asyncpg
 from vde.errors import VdeError
 from vde.mapping import (
     MapCoordinates,
+    Tile,
     add_tile,
     delete_subtree,
     move_subtree,
@@ -118,6 +119,12 @@ class Session:
         self.transaction = None
 
 
+def tile_of(row: Row) -> Tile:
+    """The ``Tile`` of a raw row (its content is not what the races look at)."""
+    content = {"title": "t", "content": "c", "preview": None, "link": None}
+    return Tile.model_validate({**row, **content})
+
+
 def raw_sql(op: str, race_map: dict[str, Row]) -> tuple[Work, Work]:
     """The child's INSERT and the change's one statement, as any client sends them."""
     x, y, root = race_map["x"]["id"], race_map["y"]["id"], race_map["root"]["id"]
@@ -131,9 +138,9 @@ def raw_sql(op: str, race_map: dict[str, Row]) -> tuple[Work, Work]:
         )
 
     statements = {
-        "move": (MOVE_SQL, *coordinates_args(X), 1, 0, "4", root),
-        "swap": (SWAP_SQL, *coordinates_args(X), *coordinates_args(Y), x, y, root,
-                 root),
+        "move": (MOVE_SQL, *coordinates_args(X), 0, "4", root),
+        "swap": (SWAP_SQL, 1, *coordinates_args(X)[1:], *coordinates_args(Y)[1:],
+                 x, y, root, root),
         "delete": (DELETE_TILES_SQL, *coordinates_args(X)),
     }
 
@@ -144,8 +151,8 @@ def raw_sql(op: str, race_map: dict[str, Row]) -> tuple[Work, Work]:
 
 
 def operations(op: str, race_map: dict[str, Row]) -> tuple[Work, Work]:
-    """The same through vde.mapping (tiles named by id)."""
-    x, y = race_map["x"]["id"], race_map["y"]["id"]
+    """The same through vde.mapping (tiles named by ``Tile``: found by id there)."""
+    x, y = tile_of(race_map["x"]), tile_of(race_map["y"])
 
     async def add(conn: asyncpg.Connection) -> None:
         await add_tile(conn, CHILD, "child", "c")

@@ -136,7 +136,7 @@ async def test_sixteen_adders_under_a_parent_that_keeps_moving(
                     if await _free(tx, here.parent):
                         await add_tile(tx, here.parent, "stop", "s")
                 if await _free(tx, here):
-                    await move_subtree(tx, parent.id, here)
+                    await move_subtree(tx, parent, here)  # found again by id
 
             await tally.until_done(move)
             await asyncio.sleep(0)
@@ -168,27 +168,28 @@ async def test_sixteen_clients_swapping_siblings(
 ) -> None:
     owner = root.coord_user_id
 
-    async def build(tx: Tx) -> list[int]:
+    async def build(tx: Tx) -> list[Tile]:
         top = MapCoordinates(owner, 0, "1")
         await add_tile(tx, top, "parent", "p")
         siblings = []
         for step in range(7):
             sibling = await add_tile(tx, top.child(step), f"s{step}", "c")
-            siblings.append(sibling.id)
+            siblings.append(sibling)
             for below in range(step % 3):  # subtrees of 1 to 3 tiles
                 await add_tile(tx, top.child(step).child(below), "b", "c")
         return siblings
 
-    siblings = await run_atomic(build)
+    tiles = await run_atomic(build)  # each swap leaves them where they were read
+    siblings = [tile.id for tile in tiles]
     before = await _subtrees(vde_conn, siblings)
     tally = Tally()
 
     async def swapper(client: int) -> None:
         rng = random.Random(client)
         for _ in range(SWAPS_PER_CLIENT):
-            a, b = rng.sample(siblings, 2)
+            a, b = rng.sample(tiles, 2)
 
-            async def swap(tx: Tx, a: int = a, b: int = b) -> None:
+            async def swap(tx: Tx, a: Tile = a, b: Tile = b) -> None:
                 await swap_tiles(tx, a, b)
 
             await tally.until_done(swap)

@@ -61,7 +61,7 @@ async def test_history_holds_the_content_before_each_edit_newest_first(
 ) -> None:
     assert await history(vde_conn, tile) == []
     await update_content(vde_conn, tile, title="v2 title", updated_by="bob")
-    await update_content(vde_conn, tile.id, content="v3 body", updated_by="cy")
+    await update_content(vde_conn, tile, content="v3 body", updated_by="cy")
     versions = await history(vde_conn, place(tile))
     assert [v.version_number for v in versions] == [2, 1]
     assert [(v.title, v.content, v.updated_by) for v in versions] == [
@@ -80,7 +80,7 @@ async def test_sixteen_concurrent_editors_get_versions_one_to_sixteen(
     try:
         await asyncio.gather(
             *(
-                update_content(conn, tile.id, content=f"edit {n}", updated_by=f"e{n}")
+                update_content(conn, tile, content=f"edit {n}", updated_by=f"e{n}")
                 for n, conn in enumerate(editors)
             )
         )
@@ -127,7 +127,8 @@ async def test_refusals_write_nothing(tile: Tile, vde_conn: asyncpg.Connection) 
             vde_conn, MapCoordinates(tile.coord_user_id, 0, "5"), title="x"
         )
     with pytest.raises(TileNotFoundError, match="no tile 999999"):
-        await update_content(vde_conn, 999999, title="x")
+        gone = tile.model_copy(update={"id": 999999})
+        await update_content(vde_conn, gone, title="x")
     with pytest.raises(TileNotFoundError):
         await history(vde_conn, MapCoordinates(tile.coord_user_id, 0, "5"))
     assert await vde_conn.fetch("SELECT * FROM vde_base_items ORDER BY id") == before

@@ -89,7 +89,7 @@ async def test_shared_content_when_asked(
 ) -> None:
     items = await vde_conn.fetchval("SELECT count(*) FROM vde_base_items")
     copy = await copy_subtree(
-        vde_conn, source[0].id, at(source[0], "4"), clone_content=False
+        vde_conn, source[0], at(source[0], "4"), clone_content=False
     )
     copies = [copy, *await descendants(vde_conn, at(source[0], "4"))]
     assert {c.ref_item for c in copies} == {t.ref_item for t in source}

@@ -67,7 +67,7 @@ async def test_content_shown_elsewhere_stays(
     shared = await copy_subtree(
         vde_conn, tiles["1,2"], at(tiles[""], "4"), clone_content=False
     )
-    gone = await delete_subtree(vde_conn, tiles["1"].id)
+    gone = await delete_subtree(vde_conn, tiles["1"])
     assert gone == DeletedSubtree(tiles=4, base_items=2, versions=0)
     assert {tiles["1,2"].ref_item, tiles["1,2,5"].ref_item} <= await item_ids(vde_conn)
     kept = await tile_at(vde_conn, at(tiles[""], "4"))
@@ -111,5 +111,5 @@ async def test_a_missing_tile_is_refused(
     with pytest.raises(TileNotFoundError, match="path='6'"):
         await delete_subtree(vde_conn, at(tiles[""], "6"))
     with pytest.raises(TileNotFoundError, match="no tile 999999"):
-        await delete_subtree(vde_conn, 999999)
+        await delete_subtree(vde_conn, tiles["1"].model_copy(update={"id": 999999}))
     assert await vde_conn.fetchval("SELECT count(*) FROM vde_map_items") == 6

@@ -41,8 +41,8 @@ maps(u, deepest) AS (
 SELECT (row_number() OVER (ORDER BY u, length(path), path))::int AS id, u, path
 FROM maps JOIN paths ON length(path) <= deepest;
 
-INSERT INTO vde_base_items (id, title, content)
-SELECT id, 'title ' || id, 'content ' || id FROM coords;
+INSERT INTO vde_base_items (id, owner_id, title, content)
+SELECT id, u, 'title ' || id, 'content ' || id FROM coords;
 
 INSERT INTO vde_map_items (id, coord_user_id, coord_group_id, path, item_type,
                            parent_id, ref_item_id)

@@ -14,6 +14,7 @@ import asyncio
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -128,6 +129,7 @@ HOSTILE: dict[str, Kind] = {
         ("none", None, InvalidArgumentTypeError),
     ],
     "tile": [
+        ("bare-id", 1, InvalidArgumentError),
         ("id-2**31", 2**31, InvalidArgumentError),
         ("id-2**63", 2**63, InvalidArgumentError),
         ("id-0", 0, InvalidArgumentError),
@@ -207,7 +209,7 @@ CALLS: dict[str, tuple[Callable[..., Any], Callable[[Map], dict[str, Any]]]] = {
     "update_content": (
         update_content,
         lambda m: {
-            "tile": m.tile.id,
+            "tile": m.tile,
             "title": "t",
             "content": "c",
             "preview": "p",
@@ -217,14 +219,14 @@ CALLS: dict[str, tuple[Callable[..., Any], Callable[[Map], dict[str, Any]]]] = {
     ),
     "history": (history, lambda m: {"tile": m.tile}),
     "move_subtree": (move_subtree, lambda m: {"tile": m.tile, "target": m.free}),
-    "swap_tiles": (swap_tiles, lambda m: {"a": m.tile.id, "b": m.other}),
+    "swap_tiles": (swap_tiles, lambda m: {"a": m.tile, "b": m.other}),
     "copy_subtree": (
         copy_subtree,
         lambda m: {"source": m.tile, "target": m.free, "clone_content": False},
     ),
     "delete_subtree": (
         delete_subtree,
-        lambda m: {"tile": m.tile.id, "delete_unused_content": True},
+        lambda m: {"tile": m.tile, "delete_unused_content": True},
     ),
     "tile_at": (tile_at, lambda m: {"coords": m.other}),
     "descendants": (
@@ -340,20 +342,32 @@ async def test_a_hostile_argument_is_refused_with_a_vde_error(
 HELPERS = [
     pytest.param(queries.map_root, (2**31,), InvalidCoordinatesError, id="map_root"),
     pytest.param(queries.map_roots, (True,), InvalidCoordinatesError, id="map_roots"),
-    pytest.param(queries.children, (2**31,), InvalidArgumentError, id="children"),
-    pytest.param(queries.copies, (True,), InvalidArgumentTypeError, id="copies"),
-    pytest.param(queries.versions, (2**63,), InvalidArgumentError, id="versions"),
+    pytest.param(queries.children, (1, 2**31), InvalidArgumentError, id="children"),
     pytest.param(
-        append_version, (2**31, "t", "c"), InvalidArgumentError, id="append_version-id"
+        queries.children, (2**31, 1), InvalidCoordinatesError, id="children-owner"
+    ),
+    pytest.param(queries.copies, (1, True), InvalidArgumentTypeError, id="copies"),
+    pytest.param(
+        queries.copies, ("1", 1), InvalidCoordinatesError, id="copies-owner"
+    ),
+    pytest.param(queries.versions, (1, 2**63), InvalidArgumentError, id="versions"),
+    pytest.param(
+        queries.versions, (None, 1), InvalidCoordinatesError, id="versions-owner"
     ),
     pytest.param(
-        append_version,
+        partial(append_version, owner_id=1),
+        (2**31, "t", "c"),
+        InvalidArgumentError,
+        id="append_version-id",
+    ),
+    pytest.param(
+        partial(append_version, owner_id=1),
         (1, "t\x00", "c"),
         InvalidArgumentError,
         id="append_version-text",
     ),
     pytest.param(
-        append_version,
+        partial(append_version, owner_id=1),
         (1, "t", "c", None, None, "\udfff"),
         InvalidArgumentError,
         id="append_version-updated_by",

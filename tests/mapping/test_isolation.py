@@ -158,7 +158,7 @@ async def test_tile_moved_under_a_moving_tile(
     x, y = race_map["x"]["id"], race_map["y"]["id"]
 
     async def move_y_under_x(conn: asyncpg.Connection) -> None:
-        await conn.execute(MOVE_SQL, *coordinates_args(Y), 1, 0, "1,3", x)
+        await conn.execute(MOVE_SQL, *coordinates_args(Y), 0, "1,3", x)
 
     _, move_x = raw_sql("move", race_map)
     await race(interleaving, vde_conn, adder, changer, move_y_under_x, move_x)

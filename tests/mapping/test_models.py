@@ -31,9 +31,9 @@ async def test_write_then_read_every_mapping_table(vde_db):
     await User.insert(User(id="u1", email="ada@example.com")).run()
     mapping = await insert(UserMapping, UserMappingWrite(auth_user="u1",
                                                          mapping_user_id=7))
-    item = await insert(BaseItem, BaseItemWrite(title="Root", content="c"))
+    item = await insert(BaseItem, BaseItemWrite(owner_id=7, title="Root", content="c"))
     version = await insert(BaseItemVersion, BaseItemVersionWrite(
-        base_item=item["id"], title="Root", content="c", version_number=1))
+        owner_id=7, base_item=item["id"], title="Root", content="c", version_number=1))
     root = await insert(MapItem, MapItemWrite(
         coord_user_id=7, item_type=MapItemType.USER, ref_item=item["id"]))
 
@@ -80,7 +80,7 @@ def test_version_and_mapping_write_models_require_their_fields():
     with pytest.raises(pydantic.ValidationError) as error:
         BaseItemVersionWrite(title="t", content="c")
     assert {e["loc"][0] for e in error.value.errors()} == {
-        "base_item_id", "version_number"}
+        "owner_id", "base_item_id", "version_number"}
     with pytest.raises(pydantic.ValidationError) as error:
         UserMappingWrite()
     assert {e["loc"][0] for e in error.value.errors()} == {

@@ -1,6 +1,6 @@
 """move_subtree, swap_tiles and copy_subtree keep every map a tree, in one call.
 
-Tiles are named by id here; by coordinates and by ``Tile`` at the end.
+Tiles are named by coordinates here (``at(row)``), by ``Tile`` at the end.
 
 A 40-tile subtree is moved, swapped and copied; afterwards every tile is where
 its old path says (translated) and no row of the table is out of place.
@@ -46,6 +46,11 @@ async def places(conn: asyncpg.Connection) -> dict[int, tuple[int, int, str]]:
     return {r["id"]: (r["coord_user_id"], r["coord_group_id"], r["path"]) for r in rows}
 
 
+def at(row: Row) -> MapCoordinates:
+    """Where ``row`` was written (tiles are named by coordinates or ``Tile``)."""
+    return MapCoordinates.from_row(row)
+
+
 def moved(path: str, old: str, new: str) -> str:
     return new + path[len(old):]
 
@@ -58,8 +63,24 @@ async def big(home: Any, add_tile: Any) -> list[Row]:
 
 @pytest.fixture
 async def other_root(insert: Any, home: Any) -> Row:
+    """The root of map (1, 1): another map of the same owner."""
     return await insert(
-        TILES, coord_user_id=2, item_type="user", ref_item_id=home.item["id"]
+        TILES,
+        coord_user_id=1,
+        coord_group_id=1,
+        item_type="user",
+        ref_item_id=home.item["id"],
+    )
+
+
+@pytest.fixture
+async def bobs_root(insert: Any) -> Row:
+    """The root of map (2, 0): another owner's map, showing its own content."""
+    item = await insert(
+        "vde_base_items", owner_id=2, title="Bob", content="Bob's map"
+    )
+    return await insert(
+        TILES, coord_user_id=2, item_type="user", ref_item_id=item["id"]
     )
 
 
@@ -67,7 +88,7 @@ async def test_move_subtree_to_another_position(
     big: list[Row], vde_conn: asyncpg.Connection
 ) -> None:
     before = await places(vde_conn)
-    count = await move_subtree(vde_conn, big[0]["id"], MapCoordinates(1, 0, "4"))
+    count = await move_subtree(vde_conn, at(big[0]), MapCoordinates(1, 0, "4"))
     assert count == SUBTREE
     after = await places(vde_conn)
     for tile in big:
@@ -79,7 +100,7 @@ async def test_move_subtree_deeper_under_a_sibling(
     big: list[Row], home: Any, add_tile: Any, vde_conn: asyncpg.Connection
 ) -> None:
     sibling = await add_tile(home.root, 2)
-    await move_subtree(vde_conn, big[0]["id"], MapCoordinates(1, 0, "2,5"))
+    await move_subtree(vde_conn, at(big[0]), MapCoordinates(1, 0, "2,5"))
     row = await vde_conn.fetchrow(
         "SELECT path, parent_id FROM vde_map_items WHERE id = $1", big[0]["id"]
     )
@@ -91,10 +112,10 @@ async def test_move_subtree_to_another_map(
     big: list[Row], other_root: Row, vde_conn: asyncpg.Connection
 ) -> None:
     before = await places(vde_conn)
-    await move_subtree(vde_conn, big[0]["id"], MapCoordinates(2, 0, "3"))
+    await move_subtree(vde_conn, at(big[0]), MapCoordinates(1, 1, "3"))
     after = await places(vde_conn)
     for tile in big:
-        assert after[tile["id"]] == (2, 0, moved(before[tile["id"]][2], "1", "3"))
+        assert after[tile["id"]] == (1, 1, moved(before[tile["id"]][2], "1", "3"))
     parent = await vde_conn.fetchval(
         "SELECT parent_id FROM vde_map_items WHERE id = $1", big[0]["id"]
     )
@@ -107,7 +128,7 @@ async def test_swap_tiles_swaps_their_subtrees(
 ) -> None:
     other = await grow(add_tile, await add_tile(home.root, 5), 4)
     before = await places(vde_conn)
-    assert await swap_tiles(vde_conn, big[0]["id"], other[0]["id"]) == SUBTREE + 4
+    assert await swap_tiles(vde_conn, at(big[0]), at(other[0])) == SUBTREE + 4
     after = await places(vde_conn)
     for tile in big:
         assert after[tile["id"]][2] == moved(before[tile["id"]][2], "1", "5")
@@ -122,7 +143,7 @@ async def test_swap_tiles_when_all_seven_slots_are_taken(
     """No free slot to park a tile in: one UPDATE swaps both subtrees."""
     slots = [await add_tile(home.root, step) for step in range(7)]
     below = await add_tile(slots[2], 6)
-    await swap_tiles(vde_conn, slots[2]["id"], slots[6]["id"])
+    await swap_tiles(vde_conn, at(slots[2]), at(slots[6]))
     after = await places(vde_conn)
     assert after[slots[2]["id"]][2] == "6"
     assert after[slots[6]["id"]][2] == "2"
@@ -134,10 +155,10 @@ async def test_swap_tiles_across_maps_and_depths(
     big: list[Row], other_root: Row, add_tile: Any, vde_conn: asyncpg.Connection
 ) -> None:
     far = await add_tile(await add_tile(other_root, 0), 3)
-    await swap_tiles(vde_conn, big[0]["id"], far["id"])
+    await swap_tiles(vde_conn, at(big[0]), at(far))
     after = await places(vde_conn)
-    assert after[big[0]["id"]] == (2, 0, "0,3")
-    assert after[big[-1]["id"]][:2] == (2, 0)
+    assert after[big[0]["id"]] == (1, 1, "0,3")
+    assert after[big[-1]["id"]][:2] == (1, 1)
     assert after[far["id"]] == (1, 0, "1")
     assert await tree_violations(vde_conn) == []
 
@@ -148,7 +169,7 @@ async def test_moves_inside_a_caller_transaction_roll_back_with_it(
     before = await places(vde_conn)
     with pytest.raises(RuntimeError):
         async with vde_conn.transaction():
-            await move_subtree(vde_conn, big[0]["id"], MapCoordinates(1, 0, "4"))
+            await move_subtree(vde_conn, at(big[0]), MapCoordinates(1, 0, "4"))
             raise RuntimeError("caller gives up")
     assert await places(vde_conn) == before
 
@@ -168,7 +189,7 @@ async def test_impossible_moves_are_refused(
 ) -> None:
     before = await places(vde_conn)
     with pytest.raises(TreeError, match=message):
-        await move_subtree(vde_conn, big[0]["id"], target)
+        await move_subtree(vde_conn, at(big[0]), target)
     assert await places(vde_conn) == before
 
 
@@ -176,9 +197,9 @@ async def test_roots_and_nested_tiles_do_not_move_or_swap(
     big: list[Row], home: Any, vde_conn: asyncpg.Connection
 ) -> None:
     with pytest.raises(TreeError, match="root of map"):
-        await move_subtree(vde_conn, home.root["id"], MapCoordinates(1, 0, "4"))
+        await move_subtree(vde_conn, at(home.root), MapCoordinates(1, 0, "4"))
     with pytest.raises(TreeError, match="other's subtree"):
-        await swap_tiles(vde_conn, big[0]["id"], big[5]["id"])
+        await swap_tiles(vde_conn, at(big[0]), at(big[5]))
 
 
 async def test_move_onto_a_taken_slot_is_refused_naming_the_target(
@@ -187,7 +208,7 @@ async def test_move_onto_a_taken_slot_is_refused_naming_the_target(
     await add_tile(home.root, 4)
     before = await places(vde_conn)
     with pytest.raises(TargetOccupiedError, match="path='4'") as caught:
-        await move_subtree(vde_conn, big[0]["id"], MapCoordinates(1, 0, "4"))
+        await move_subtree(vde_conn, at(big[0]), MapCoordinates(1, 0, "4"))
     assert isinstance(caught.value.__cause__, UniqueViolationError)
     assert await places(vde_conn) == before
 
@@ -199,7 +220,7 @@ async def test_copy_onto_a_taken_slot_is_refused_naming_the_target(
     await add_tile(home.root, 4)
     before = await places(vde_conn)
     with pytest.raises(TargetOccupiedError, match="path='4'"):
-        await copy_subtree(vde_conn, big[0]["id"], MapCoordinates(1, 0, "4"))
+        await copy_subtree(vde_conn, at(big[0]), MapCoordinates(1, 0, "4"))
     assert await places(vde_conn) == before
 
 
@@ -214,10 +235,10 @@ async def test_a_subtree_that_would_not_fit_below_the_target_is_refused(
     before = await places(vde_conn)
     for helper in (move_subtree, copy_subtree):
         with pytest.raises(TargetTooDeepError):
-            await helper(vde_conn, big[0]["id"], target)
+            await helper(vde_conn, at(big[0]), target)
         assert await places(vde_conn) == before
     with pytest.raises(TargetTooDeepError):
-        await swap_tiles(vde_conn, big[0]["id"], deepest["id"])
+        await swap_tiles(vde_conn, at(big[0]), at(deepest))
     assert await places(vde_conn) == before
 
 async def test_copy_subtree_copies_level_by_level(
@@ -225,7 +246,7 @@ async def test_copy_subtree_copies_level_by_level(
 ) -> None:
     before = await places(vde_conn)
     copy = await copy_subtree(
-        vde_conn, big[0]["id"], MapCoordinates(1, 0, "3"), clone_content=False
+        vde_conn, at(big[0]), MapCoordinates(1, 0, "3"), clone_content=False
     )
     copies = await vde_conn.fetch(
         "SELECT c.id, c.path, c.origin_id, c.ref_item_id, o.ref_item_id AS source_ref "
@@ -242,9 +263,9 @@ async def test_copy_subtree_copies_level_by_level(
 
 
 async def test_copy_subtree_to_another_map(
-    big: list[Row], other_root: Row, vde_conn: asyncpg.Connection
+    big: list[Row], bobs_root: Row, vde_conn: asyncpg.Connection
 ) -> None:
-    await copy_subtree(vde_conn, big[0]["id"], MapCoordinates(2, 0, "0"))
+    await copy_subtree(vde_conn, at(big[0]), MapCoordinates(2, 0, "0"))
     count = await vde_conn.fetchval(
         "SELECT count(*) FROM vde_map_items WHERE coord_user_id = 2 AND path <> ''"
     )
@@ -280,9 +301,9 @@ async def test_a_target_too_deep_for_the_subtree_is_refused_before_writing(
     before = await places(vde_conn)
     deep = MapCoordinates(1, 0, chain[-1]["path"] + ",0")  # 253 chars: fits alone
     with pytest.raises(TargetTooDeepError, match="257 characters"):
-        await move_subtree(vde_conn, top["id"], deep)
+        await move_subtree(vde_conn, at(top), deep)
     with pytest.raises(TargetTooDeepError):
-        await copy_subtree(vde_conn, top["id"], deep)
+        await copy_subtree(vde_conn, at(top), deep)
     assert await places(vde_conn) == before
 
 

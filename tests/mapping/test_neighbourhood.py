@@ -47,10 +47,12 @@ async def small_map(insert: Any, home: Any, add_tile: Any) -> None:
     await add_tile(home.root, 2)
     three = await add_tile(home.root, 3)
     await add_tile(three, 2)
+    grace = await insert("vde_base_items", owner_id=2, title="Grace", content="")
     for owner, group in ((1, 1), (2, 0)):
         root = await insert(
             "vde_map_items", coord_user_id=owner, coord_group_id=group,
-            item_type="user", ref_item_id=home.item["id"],
+            item_type="user",
+            ref_item_id=home.item["id"] if owner == 1 else grace["id"],
         )
         other = await add_tile(root, 1)
         await add_tile(await add_tile(other, 4), 6)

@@ -26,7 +26,7 @@ async def small_map(
     await add_tile(one, 4, origin_id=home.root["id"])
     await add_tile(home.root, 2)
     for title in ("first", "second"):
-        await append_version(vde_conn, home.item["id"], title, "c")
+        await append_version(vde_conn, home.item["id"], title, "c", owner_id=1)
     return {"root": home.root, "one": one, "item": home.item}
 
 
@@ -46,9 +46,9 @@ async def test_every_query_returns_rows_without_validating_them(
         "tile_at": lambda: queries.tile_at(vde_conn, one),
         "descendants": lambda: queries.descendants(vde_conn, root),
         "descendants, a page": lambda: queries.descendants(vde_conn, root, limit=2),
-        "children": lambda: queries.children(vde_conn, small_map["root"]["id"]),
-        "copies": lambda: queries.copies(vde_conn, small_map["root"]["id"]),
-        "versions": lambda: queries.versions(vde_conn, small_map["item"]["id"]),
+        "children": lambda: queries.children(vde_conn, 1, small_map["root"]["id"]),
+        "copies": lambda: queries.copies(vde_conn, 1, small_map["root"]["id"]),
+        "versions": lambda: queries.versions(vde_conn, 1, small_map["item"]["id"]),
     }
     with monkeypatch.context() as patched:  # every row through model_validate
         patched.setattr(TrustedRows, "_build", lambda self, keys: None)
@@ -59,7 +59,12 @@ async def test_every_query_returns_rows_without_validating_them(
         trusted = {name: await read() for name, read in reads.items()}
     assert trusted == validated
     assert [len(rows) for rows in trusted.values() if isinstance(rows, list)] == [
-        1, 3, 2, 2, 1, 2,
+        1,
+        3,
+        2,
+        2,
+        1,
+        2,
     ]
     for rows in trusted.values():
         for row in rows if isinstance(rows, list) else [rows]:

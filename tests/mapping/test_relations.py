@@ -35,14 +35,21 @@ class Tree:
 
 async def tile(path, content, parent=None, group=0, origin=None) -> int:
     kind = MapItemType.BASE if parent else MapItemType.USER
-    row = MapItem(coord_user_id=7, coord_group_id=group, path=path, item_type=kind,
-                  parent=parent, origin=origin, ref_item=content)
+    row = MapItem(
+        coord_user_id=7,
+        coord_group_id=group,
+        path=path,
+        item_type=kind,
+        parent=parent,
+        origin=origin,
+        ref_item=content,
+    )
     await row.save()
     return row.id
 
 
 async def content(title) -> int:
-    row = BaseItem(title=title, content=f"About {title}")
+    row = BaseItem(owner_id=7, title=title, content=f"About {title}")
     await row.save()
     return row.id
 
@@ -51,8 +58,11 @@ async def content(title) -> int:
 async def tree(vde_db) -> Tree:
     await User.insert(User(id="u1", email="ada@example.com")).run()
     await UserMapping.insert(UserMapping(auth_user="u1", mapping_user_id=7)).run()
-    ada, idea, detail = await content("Ada"), await content("Idea"), await content(
-        "Detail")
+    ada, idea, detail = (
+        await content("Ada"),
+        await content("Idea"),
+        await content("Detail"),
+    )
     root = await tile("", ada)
     one = await tile("1", idea, parent=root)
     one_two = await tile("1,2", detail, parent=one)
@@ -60,29 +70,48 @@ async def tree(vde_db) -> Tree:
     other_root = await tile("", ada, group=1)
     copy = await tile("3", idea, parent=other_root, group=1, origin=one)
     for number in (1, 2):
-        await BaseItemVersion.insert(BaseItemVersion(
-            base_item=idea, title=f"Idea v{number}", content="", version_number=number
-        )).run()
+        await BaseItemVersion.insert(
+            BaseItemVersion(
+                owner_id=7,
+                base_item=idea,
+                title=f"Idea v{number}",
+                content="",
+                version_number=number,
+            )
+        ).run()
     return Tree(root, one, one_two, two, copy, ada, idea, detail)
 
 
 async def test_map_item_to_its_base_item_by_ref(tree):
-    rows = await MapItem.select(MapItem.path, MapItem.ref_item.title).where(
-        MapItem.coord_group_id == 0).order_by(MapItem.path)
+    rows = (
+        await MapItem.select(MapItem.path, MapItem.ref_item.title)
+        .where(MapItem.coord_group_id == 0)
+        .order_by(MapItem.path)
+    )
     assert [(r["path"], r["ref_item_id.title"]) for r in rows] == [
-        ("", "Ada"), ("1", "Idea"), ("1,2", "Detail"), ("2", "Idea")]
+        ("", "Ada"),
+        ("1", "Idea"),
+        ("1,2", "Detail"),
+        ("2", "Idea"),
+    ]
 
 
 async def test_map_item_to_its_parent(tree):
-    row = await MapItem.select(MapItem.parent.path, MapItem.parent.id).where(
-        MapItem.id == tree.one_two).first()
+    row = (
+        await MapItem.select(MapItem.parent.path, MapItem.parent.id)
+        .where(MapItem.id == tree.one_two)
+        .first()
+    )
     assert row == {"parent_id.path": "1", "parent_id.id": tree.one}
 
 
 async def test_map_item_to_its_origin(tree):
     origin = MapItem.origin
-    row = await MapItem.select(origin.coord_group_id, origin.path).where(
-        MapItem.id == tree.copy).first()
+    row = (
+        await MapItem.select(origin.coord_group_id, origin.path)
+        .where(MapItem.id == tree.copy)
+        .first()
+    )
     assert row == {"origin_id.coord_group_id": 0, "origin_id.path": "1"}
 
 
@@ -104,21 +133,28 @@ async def test_base_item_to_the_map_items_showing_it(tree):
 
 async def test_base_item_to_its_versions(tree):
     rows = await versions_of(tree.idea).order_by(
-        BaseItemVersion.version_number, ascending=False)
+        BaseItemVersion.version_number, ascending=False
+    )
     assert [(r["version_number"], r["title"]) for r in rows] == [
-        (2, "Idea v2"), (1, "Idea v1")]
+        (2, "Idea v2"),
+        (1, "Idea v1"),
+    ]
     assert await versions_of(tree.ada) == []
 
 
 async def test_version_to_its_base_item(tree):
     rows = await BaseItemVersion.select(BaseItemVersion.base_item.title).where(
-        BaseItemVersion.version_number == 2)
+        BaseItemVersion.version_number == 2
+    )
     assert rows == [{"base_item_id.title": "Idea"}]
 
 
 async def test_user_mapping_to_its_user(tree):
-    row = await UserMapping.select(UserMapping.auth_user.email).where(
-        UserMapping.mapping_user_id == 7).first()
+    row = (
+        await UserMapping.select(UserMapping.auth_user.email)
+        .where(UserMapping.mapping_user_id == 7)
+        .first()
+    )
     assert row == {"auth_user_id.email": "ada@example.com"}
 
 

@@ -1,9 +1,8 @@
 """What the map operations send to PostgreSQL, read from asyncpg's query log.
 
 - Every statement on ``vde_map_items`` names the map owner (``coord_user_id =
-  $n``) and locks rows only through that filter; the two exceptions are named:
-  the unlocked lookup of a tile given by id, and the check whether any tile
-  still shows a base item (content, not a map, is what it looks up).
+  $n``) and locks rows only through that filter; the one exception is named:
+  clearing ``origin_id`` of the deleted tiles' copies, in any owner's map.
 - The number of statements does not depend on the subtree's size, except
   copy's one statement per level.
 """
@@ -26,16 +25,17 @@ from vde.mapping import (
     create_map,
     delete_subtree,
     history,
+    mapping_user_id_for,
     move_subtree,
     swap_tiles,
+    tile_at,
     update_content,
 )
-from vde.mapping.deletes import DELETE_UNUSED_CONTENT_SQL
-from vde.mapping.places import LOCATE_SQL
+from vde.mapping.deletes import CLEAR_ORIGINS_SQL
 
 OWNER_FILTER = re.compile(r"\bcoord_user_id = \$\d")
 LOCK = re.compile(r"\bFOR (UPDATE|SHARE|NO KEY UPDATE|KEY SHARE)\b")
-EXCEPTIONS = {LOCATE_SQL, DELETE_UNUSED_CONTENT_SQL}
+EXCEPTIONS = {CLEAR_ORIGINS_SQL}
 CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
 
 
@@ -81,24 +81,26 @@ async def root(insert: Any, vde_conn: asyncpg.Connection) -> Tile:
 Operation = Callable[[asyncpg.Connection, MapCoordinates], Awaitable[Any]]
 
 
-def operations(root: Tile) -> dict[str, Operation]:
+def operations(root: Tile, bob: int) -> dict[str, Operation]:
     """Each operation on the subtree at the given place (or the tile there)."""
     mine = root.coord_user_id
-    bob = 1 if mine != 1 else 2
     return {
         "update_content": lambda c, p: update_content(c, p, title="t"),
         "history": lambda c, p: history(c, p),
         "move": lambda c, p: move_subtree(c, p, MapCoordinates(mine, 0, "0")),
-        "move to another owner": lambda c, p: move_subtree(
-            c, p, MapCoordinates(bob, 0, "5")
+        "move to another map": lambda c, p: move_subtree(
+            c, p, MapCoordinates(mine, 7, "5")
         ),
         "swap": lambda c, p: swap_tiles(c, p, MapCoordinates(mine, 0, "6")),
         "copy": lambda c, p: copy_subtree(c, p, MapCoordinates(mine, 0, "0")),
         "copy, shared content": lambda c, p: copy_subtree(
             c, p, MapCoordinates(mine, 0, "0"), clone_content=False
         ),
+        "copy to another owner": lambda c, p: copy_subtree(
+            c, p, MapCoordinates(bob, 0, "5")
+        ),
         "delete": lambda c, p: delete_subtree(c, p),
-        "move by id": None,  # filled in below
+        "move by stale Tile": None,  # filled in below
     }
 
 
@@ -124,8 +126,12 @@ async def test_statements_name_the_owner_and_do_not_grow_with_the_subtree(
     await add_tile(vde_conn, small, "small", "c")
     await add_tile(vde_conn, big, "big", "c")
     assert await grow(vde_conn, big, 2) == 43
-    ops = operations(root)
-    ops["move by id"] = lambda c, p: _move_by_id(c, p, MapCoordinates(mine, 0, "0"))
+    bob = await mapping_user_id_for(vde_conn, "bob")
+    await create_map(vde_conn, "ada", "Ada's other map", "o", group_id=7)
+    ops = operations(root, bob)
+    ops["move by stale Tile"] = lambda c, p: _move_stale_tile(
+        c, p, MapCoordinates(mine, 0, "0")
+    )
     for name, operation in ops.items():
         assert operation is not None
         counts = {}
@@ -149,17 +155,15 @@ async def test_adding_tiles_and_maps_names_the_owner(
         _check_owner_filter("add", sql)
 
 
-async def _move_by_id(
+async def _move_stale_tile(
     conn: asyncpg.Connection, place: MapCoordinates, target: MapCoordinates
 ) -> int:
-    tile_id = await conn.fetchval(
-        "SELECT id FROM vde_map_items WHERE coord_user_id = $1 AND "
-        "coord_group_id = $2 AND path = $3",
-        place.user_id,
-        place.group_id,
-        place.path,
-    )
-    return await move_subtree(conn, int(tile_id), target)
+    """Move the tile at ``place`` named by a ``Tile`` read when it was at '4':
+    the lock misses it there and it is found again by owner and id."""
+    tile = await tile_at(conn, place)
+    assert tile is not None
+    stale = tile.model_copy(update={"path": "4"})
+    return await move_subtree(conn, stale, target)
 
 
 def _check_owner_filter(name: str, sql: str) -> None:

@@ -34,25 +34,36 @@ VERSIONS = "vde_base_item_versions"
 MAPPING = "vde_user_mapping"
 
 
-def minimal_row(table: str, home: Any) -> Row:
+def minimal_row(table: str, home: Any, grace_item: Row | None = None) -> Row:
     """The smallest valid row: only the columns NOT NULL without a default.
 
-    The tile is the root of a second map (owner 2); the mapping is for ``grace``.
+    The tile is the root of a second map (owner 2), showing ``grace_item``; the
+    mapping is for ``grace``.
     """
     item = home.item["id"]
     return {
-        ITEMS: {"title": "Notes", "content": "Lovelace's notes"},
+        ITEMS: {"owner_id": 1, "title": "Notes", "content": "Lovelace's notes"},
         VERSIONS: {
-            "base_item_id": item, "title": "Ada", "content": "v1", "version_number": 1
+            "owner_id": 1, "base_item_id": item, "title": "Ada", "content": "v1",
+            "version_number": 1,
         },
-        TILES: {"coord_user_id": 2, "item_type": "user", "ref_item_id": item},
+        TILES: {
+            "coord_user_id": 2, "item_type": "user",
+            "ref_item_id": grace_item["id"] if grace_item else None,
+        },
         MAPPING: {"auth_user_id": "u2", "mapping_user_id": 2},
     }[table]
 
 
+@pytest.fixture
+async def grace_item(insert: Any) -> Row:
+    """Content of owner 2, for the root of Grace's map."""
+    return await insert(ITEMS, owner_id=2, title="Notes", content="Grace's notes")
+
+
 REQUIRED = {
-    ITEMS: ("title", "content"),
-    VERSIONS: ("base_item_id", "title", "content", "version_number"),
+    ITEMS: ("owner_id", "title", "content"),
+    VERSIONS: ("owner_id", "base_item_id", "title", "content", "version_number"),
     TILES: ("coord_user_id", "item_type", "ref_item_id"),
     MAPPING: ("auth_user_id", "mapping_user_id"),
 }
@@ -77,9 +88,15 @@ async def test_required_lists_every_required_column(
     ids="{0[0]}.{0[1]}".format,
 )
 async def test_missing_required_value_is_rejected(
-    table: str, column: str, home: Any, grace: Row, insert_sql: Any, rejects: Any
+    table: str,
+    column: str,
+    home: Any,
+    grace: Row,
+    grace_item: Row,
+    insert_sql: Any,
+    rejects: Any,
 ):
-    row = {k: v for k, v in minimal_row(table, home).items() if k != column}
+    row = {k: v for k, v in minimal_row(table, home, grace_item).items() if k != column}
     await rejects(
         insert_sql(table, row),
         *row.values(),
@@ -92,9 +109,14 @@ async def test_missing_required_value_is_rejected(
 
 @pytest.mark.parametrize("table", REQUIRED)
 async def test_minimal_row_goes_in_with_a_generated_id(
-    table: str, home: Any, grace: Row, insert: Any, vde_conn: asyncpg.Connection
+    table: str,
+    home: Any,
+    grace: Row,
+    grace_item: Row,
+    insert: Any,
+    vde_conn: asyncpg.Connection,
 ):
-    row = await insert(table, **minimal_row(table, home))
+    row = await insert(table, **minimal_row(table, home, grace_item))
     assert isinstance(row["id"], int)
     assert row["id"] == await vde_conn.fetchval(f"SELECT max(id) FROM {table}")
     assert await vde_conn.fetchval(f"SELECT count(DISTINCT id) FROM {table}") == (
@@ -125,9 +147,10 @@ async def test_same_path_in_another_map_goes_in(
     user: int, group: int, home: Any, insert: Any, add_tile: Any
 ):
     await add_tile(home.root, 3)
+    item = await insert(ITEMS, owner_id=user, title="Other", content="")
     root = await insert(
         TILES, coord_user_id=user, coord_group_id=group, item_type="user",
-        ref_item_id=home.item["id"],
+        ref_item_id=item["id"],
     )
     tile = await add_tile(root, 3)
     assert (tile["coord_user_id"], tile["coord_group_id"], tile["path"]) == (
@@ -272,11 +295,11 @@ async def test_deleting_a_base_item_in_use_is_rejected(
 async def test_deleting_an_unused_base_item_removes_its_versions(
     home: Any, insert: Any, vde_conn: asyncpg.Connection
 ):
-    unused = await insert(ITEMS, title="Draft", content="not on the map")
+    unused = await insert(ITEMS, owner_id=1, title="Draft", content="not on the map")
     for number in (1, 2):
         await insert(
-            VERSIONS, base_item_id=unused["id"], title="Draft", content=f"v{number}",
-            version_number=number,
+            VERSIONS, owner_id=1, base_item_id=unused["id"], title="Draft",
+            content=f"v{number}", version_number=number,
         )
     kept = await insert(VERSIONS, **minimal_row(VERSIONS, home))
 
@@ -292,8 +315,8 @@ async def test_duplicate_version_number_is_rejected(
 ):
     await insert(VERSIONS, **minimal_row(VERSIONS, home))
     await rejects(
-        "INSERT INTO vde_base_item_versions (base_item_id, title, content,"
-        " version_number) VALUES ($1, 'Ada', 'again', 1)",
+        "INSERT INTO vde_base_item_versions (owner_id, base_item_id, title,"
+        " content, version_number) VALUES (1, $1, 'Ada', 'again', 1)",
         home.item["id"],
         error=UniqueViolationError,
         constraint="vde_base_item_versions_number_unique",
@@ -306,8 +329,8 @@ async def test_version_number_below_one_is_rejected(
     number: int, home: Any, rejects: Any
 ):
     await rejects(
-        "INSERT INTO vde_base_item_versions (base_item_id, title, content,"
-        " version_number) VALUES ($1, 'Ada', 'v0', $2)",
+        "INSERT INTO vde_base_item_versions (owner_id, base_item_id, title,"
+        " content, version_number) VALUES (1, $1, 'Ada', 'v0', $2)",
         home.item["id"],
         number,
         error=CheckViolationError,
@@ -319,10 +342,11 @@ async def test_version_number_below_one_is_rejected(
 async def test_versions_numbered_per_item_go_in(
     home: Any, insert: Any, vde_conn: asyncpg.Connection
 ):
-    other = await insert(ITEMS, title="Notes", content="...")
+    other = await insert(ITEMS, owner_id=1, title="Notes", content="...")
     for item, number in [(home.item["id"], 1), (home.item["id"], 2), (other["id"], 1)]:
         await insert(
-            VERSIONS, base_item_id=item, title="t", content="c", version_number=number
+            VERSIONS, owner_id=1, base_item_id=item, title="t", content="c",
+            version_number=number,
         )
     rows = await vde_conn.fetch(
         "SELECT base_item_id, version_number FROM vde_base_item_versions ORDER BY id"
@@ -344,8 +368,9 @@ async def test_deleting_a_tile_removes_its_subtree_and_keeps_its_copies(
     sibling = await add_tile(home.root, 4)
     # Grace's map holds copies of a doomed tile and of a surviving one.
     await insert(MAPPING, auth_user_id="u2", mapping_user_id=2)
+    grace_item = await insert(ITEMS, owner_id=2, title="Grace", content="")
     other_root = await insert(
-        TILES, coord_user_id=2, item_type="user", ref_item_id=home.item["id"]
+        TILES, coord_user_id=2, item_type="user", ref_item_id=grace_item["id"]
     )
     copy_of_doomed = await add_tile(other_root, 1, origin_id=grandchild["id"])
     copy_of_kept = await add_tile(other_root, 2, origin_id=sibling["id"])
@@ -427,10 +452,15 @@ async def test_mapping_of_unknown_user_is_rejected(home: Any, rejects: Any):
 
 @pytest.mark.parametrize("table", REQUIRED)
 async def test_defaults(
-    table: str, home: Any, grace: Row, insert: Any, vde_conn: asyncpg.Connection
+    table: str,
+    home: Any,
+    grace: Row,
+    grace_item: Row,
+    insert: Any,
+    vde_conn: asyncpg.Connection,
 ):
     async with vde_conn.transaction():
-        row = await insert(table, **minimal_row(table, home))
+        row = await insert(table, **minimal_row(table, home, grace_item))
         now = await vde_conn.fetchval("SELECT now()")
     assert row["created_at"] == now
     assert row.get("updated_at", now) == now  # versions are immutable: no updated_at
@@ -469,3 +499,33 @@ async def test_update_through_piccolo_bumps_updated_at(
     assert row is not None
     assert row["updated_at"] > PAST
     assert row["created_at"] == PAST
+
+
+# --- the map owner in every key ------------------------------------------------
+
+
+async def test_tile_showing_another_owners_content_is_rejected(
+    home: Any, grace_item: Row, rejects: Any
+):
+    await rejects(
+        "INSERT INTO vde_map_items (coord_user_id, path, item_type, parent_id,"
+        " ref_item_id) VALUES (1, '3', 'base', $1, $2)",
+        home.root["id"],
+        grace_item["id"],
+        error=ForeignKeyViolationError,
+        constraint="vde_map_items_ref_item_id_fkey",
+        tables=[TILES, ITEMS],
+    )
+
+
+async def test_version_of_another_owners_base_item_is_rejected(
+    home: Any, rejects: Any
+):
+    await rejects(
+        "INSERT INTO vde_base_item_versions (owner_id, base_item_id, title,"
+        " content, version_number) VALUES (2, $1, 'Ada', 'v1', 1)",
+        home.item["id"],
+        error=ForeignKeyViolationError,
+        constraint="vde_base_item_versions_base_item_id_fkey",
+        tables=[VERSIONS, ITEMS],
+    )

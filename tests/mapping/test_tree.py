@@ -12,7 +12,11 @@ from typing import Any
 
 import asyncpg
 import pytest
-from asyncpg.exceptions import CheckViolationError, UniqueViolationError
+from asyncpg.exceptions import (
+    CheckViolationError,
+    ForeignKeyViolationError,
+    UniqueViolationError,
+)
 
 from tests.mapping.races import wait_until_blocked
 from vde.mapping.coordinates import MapCoordinates
@@ -41,9 +45,22 @@ async def branch(home: Any, add_tile: Any) -> dict[str, Row]:
 
 @pytest.fixture
 async def other_root(insert: Any, home: Any) -> Row:
-    """The root of a second map, (2, 0)."""
+    """The root of a second map of the same owner, (1, 1)."""
     return await insert(
-        TILES, coord_user_id=2, item_type="user", ref_item_id=home.item["id"]
+        TILES,
+        coord_user_id=1,
+        coord_group_id=1,
+        item_type="user",
+        ref_item_id=home.item["id"],
+    )
+
+
+@pytest.fixture
+async def owner_two_root(insert: Any) -> Row:
+    """The root of another owner's map, (2, 0), showing that owner's content."""
+    item = await insert("vde_base_items", owner_id=2, title="Grace", content="")
+    return await insert(
+        TILES, coord_user_id=2, item_type="user", ref_item_id=item["id"]
     )
 
 
@@ -61,11 +78,42 @@ async def test_parent_in_another_map_is_refused(
 ) -> None:
     sql, args = tile_sql("4", other_root["id"], user_id=1)
     error = await rejects(
-        sql, *args, error=CheckViolationError,
-        constraint="vde_map_items_tree_parent", tables=TILES,
+        sql,
+        *args,
+        error=CheckViolationError,
+        constraint="vde_map_items_tree_parent",
+        tables=TILES,
     )
     assert str(error).startswith("vde_map_items_tree_parent: tile")
     assert error.table_name == TILES
+
+
+async def test_parent_in_another_owners_map_is_refused_by_the_parent_key(
+    branch: dict[str, Row], owner_two_root: Row, rejects: Any
+) -> None:
+    """A tile's parent is its own owner's: (coord_user_id, parent_id) references
+    (coord_user_id, id), checked before the tree check runs."""
+    sql, args = tile_sql("4", owner_two_root["id"], user_id=1)
+    await rejects(
+        sql,
+        *args,
+        error=ForeignKeyViolationError,
+        constraint="vde_map_items_parent_id_fkey",
+        tables=TILES,
+    )
+
+
+async def test_moving_a_tile_to_another_owner_without_its_children_is_refused(
+    branch: dict[str, Row], owner_two_root: Row, rejects: Any
+) -> None:
+    await rejects(
+        "UPDATE vde_map_items SET coord_user_id = 2, parent_id = $2 WHERE id = $1",
+        branch["1"]["id"],
+        owner_two_root["id"],
+        error=ForeignKeyViolationError,
+        constraint="vde_map_items_parent_id_fkey",
+        tables=TILES,
+    )
 
 
 async def test_path_not_below_the_parent_is_refused(
@@ -73,8 +121,11 @@ async def test_path_not_below_the_parent_is_refused(
 ) -> None:
     sql, args = tile_sql("5,4", branch["1"]["id"])
     error = await rejects(
-        sql, *args, error=CheckViolationError,
-        constraint="vde_map_items_tree_path", tables=TILES,
+        sql,
+        *args,
+        error=CheckViolationError,
+        constraint="vde_map_items_tree_path",
+        tables=TILES,
     )
     assert "is not one direction below its parent" in str(error)
 
@@ -84,8 +135,11 @@ async def test_path_two_levels_below_the_parent_is_refused(
 ) -> None:
     sql, args = tile_sql("1,6,6", branch["1"]["id"])
     await rejects(
-        sql, *args, error=CheckViolationError,
-        constraint="vde_map_items_tree_path", tables=TILES,
+        sql,
+        *args,
+        error=CheckViolationError,
+        constraint="vde_map_items_tree_path",
+        tables=TILES,
     )
 
 
@@ -93,8 +147,10 @@ async def test_user_root_off_the_centre_is_refused(home: Any, rejects: Any) -> N
     await rejects(
         "INSERT INTO vde_map_items (coord_user_id, path, item_type, ref_item_id) "
         "VALUES (3, '2', 'user', $1)",
-        home.item["id"], error=CheckViolationError,
-        constraint="vde_map_items_root_path", tables=TILES,
+        home.item["id"],
+        error=CheckViolationError,
+        constraint="vde_map_items_root_path",
+        tables=TILES,
     )
 
 
@@ -103,8 +159,10 @@ async def test_tile_copied_from_itself_is_refused(
 ) -> None:
     await rejects(
         "UPDATE vde_map_items SET origin_id = id WHERE id = $1",
-        branch["5"]["id"], error=CheckViolationError,
-        constraint="vde_map_items_origin_not_self", tables=TILES,
+        branch["5"]["id"],
+        error=CheckViolationError,
+        constraint="vde_map_items_origin_not_self",
+        tables=TILES,
     )
 
 
@@ -113,8 +171,10 @@ async def test_moving_a_tile_without_its_children_is_refused(
 ) -> None:
     error = await rejects(
         "UPDATE vde_map_items SET path = '4' WHERE id = $1",
-        branch["1"]["id"], error=CheckViolationError,
-        constraint="vde_map_items_tree_children", tables=TILES,
+        branch["1"]["id"],
+        error=CheckViolationError,
+        constraint="vde_map_items_tree_children",
+        tables=TILES,
     )
     assert "without its child" in str(error)
 
@@ -123,9 +183,12 @@ async def test_moving_a_tile_to_another_map_without_its_children_is_refused(
     branch: dict[str, Row], other_root: Row, rejects: Any
 ) -> None:
     await rejects(
-        "UPDATE vde_map_items SET coord_user_id = 2, parent_id = $2 WHERE id = $1",
-        branch["1"]["id"], other_root["id"], error=CheckViolationError,
-        constraint="vde_map_items_tree_children", tables=TILES,
+        "UPDATE vde_map_items SET coord_group_id = 1, parent_id = $2 WHERE id = $1",
+        branch["1"]["id"],
+        other_root["id"],
+        error=CheckViolationError,
+        constraint="vde_map_items_tree_children",
+        tables=TILES,
     )
 
 
@@ -134,8 +197,11 @@ async def test_reparenting_into_another_map_without_moving_is_refused(
 ) -> None:
     await rejects(
         "UPDATE vde_map_items SET parent_id = $2 WHERE id = $1",
-        branch["5"]["id"], other_root["id"], error=CheckViolationError,
-        constraint="vde_map_items_tree_parent", tables=TILES,
+        branch["5"]["id"],
+        other_root["id"],
+        error=CheckViolationError,
+        constraint="vde_map_items_tree_parent",
+        tables=TILES,
     )
 
 
@@ -153,8 +219,12 @@ async def test_parent_first_then_children_in_a_second_statement_is_refused(
                 "WHERE path LIKE '1,%'"
             )
     assert caught.value.constraint_name == "vde_map_items_tree_children"
-    assert await vde_conn.fetchval("SELECT path FROM vde_map_items WHERE id = $1",
-                                   branch["1"]["id"]) == "1"
+    assert (
+        await vde_conn.fetchval(
+            "SELECT path FROM vde_map_items WHERE id = $1", branch["1"]["id"]
+        )
+        == "1"
+    )
 
 
 async def test_seed_one_update_move_is_accepted(
@@ -194,7 +264,8 @@ async def test_seed_level_by_level_copy_is_accepted(
             WHERE s.coord_user_id = 1 AND (s.path = '1' OR s.path LIKE '1,%')
               AND length(s.path) = $2
             """,
-            branch["root"]["id"], length,
+            branch["root"]["id"],
+            length,
         )
     copies = await vde_conn.fetch(
         "SELECT path, origin_id FROM vde_map_items WHERE path LIKE '6%' ORDER BY path"
@@ -207,8 +278,11 @@ async def test_seed_level_by_level_copy_is_accepted(
     ("child_path", "rule"), [("6,1", None), ("5,1", "vde_map_items_tree_path")]
 )
 async def test_child_of_a_tile_inserted_by_the_same_statement_is_checked(
-    branch: dict[str, Row], rejects: Any, vde_conn: asyncpg.Connection,
-    child_path: str, rule: str | None,
+    branch: dict[str, Row],
+    rejects: Any,
+    vde_conn: asyncpg.Connection,
+    child_path: str,
+    rule: str | None,
 ) -> None:
     """The parent is one of the statement's own rows (as in one COPY of a map)."""
     sql = (
@@ -218,8 +292,14 @@ async def test_child_of_a_tile_inserted_by_the_same_statement_is_checked(
         "AS v (id, path, parent_id), vde_map_items r WHERE r.id = $1"
     )
     if rule is not None:
-        await rejects(sql, branch["root"]["id"], child_path,
-                      error=CheckViolationError, constraint=rule, tables=TILES)
+        await rejects(
+            sql,
+            branch["root"]["id"],
+            child_path,
+            error=CheckViolationError,
+            constraint=rule,
+            tables=TILES,
+        )
         return
     assert await vde_conn.execute(sql, branch["root"]["id"], child_path) == (
         "INSERT 0 2"
@@ -230,9 +310,10 @@ async def test_child_of_a_tile_inserted_by_the_same_statement_is_checked(
 async def test_content_updates_of_every_tile_are_accepted(
     branch: dict[str, Row], vde_conn: asyncpg.Connection
 ) -> None:
-    assert await vde_conn.execute(
-        "UPDATE vde_map_items SET updated_at = now()"
-    ) == "UPDATE 6"
+    assert (
+        await vde_conn.execute("UPDATE vde_map_items SET updated_at = now()")
+        == "UPDATE 6"
+    )
 
 
 async def test_insert_below_a_moving_tile_waits_and_sees_the_new_path(
@@ -244,7 +325,7 @@ async def test_insert_below_a_moving_tile_waits_and_sees_the_new_path(
     try:
         move = mover.transaction()
         await move.start()
-        await move_subtree(mover, branch["1"]["id"], MapCoordinates(1, 0, "4"))
+        await move_subtree(mover, MapCoordinates(1, 0, "1"), MapCoordinates(1, 0, "4"))
         sql, args = tile_sql("1,6", branch["1"]["id"])
         insert = asyncio.create_task(inserter.execute(sql, *args))
         await wait_until_blocked(vde_conn, inserter)
@@ -270,7 +351,7 @@ async def test_child_inserted_before_a_move_is_moved_along(
         sql, args = tile_sql("1,6", branch["1"]["id"])
         await inserter.execute(sql, *args)
         move = asyncio.create_task(
-            move_subtree(mover, branch["1"]["id"], MapCoordinates(1, 0, "4"))
+            move_subtree(mover, MapCoordinates(1, 0, "1"), MapCoordinates(1, 0, "4"))
         )
         await wait_until_blocked(vde_conn, mover)
         await adding.commit()
@@ -304,6 +385,7 @@ async def test_one_tile_per_coordinate_under_concurrent_writers(
     assert {e.constraint_name for e in errors} == {  # type: ignore[attr-defined]
         "vde_map_items_coordinates_unique"
     }
-    assert await vde_conn.fetchval(
-        "SELECT count(*) FROM vde_map_items WHERE path = '3'"
-    ) == 1
+    assert (
+        await vde_conn.fetchval("SELECT count(*) FROM vde_map_items WHERE path = '3'")
+        == 1
+    )

@@ -71,7 +71,8 @@ async def test_app_role_reads_and_writes_rows_identity_tables_included(
             "INSERT INTO vde_users (id, email) VALUES ('u1', 'a@example.org')"
         )
         item_id = await connection.fetchval(
-            "INSERT INTO vde_base_items (title, content) VALUES ('t', 'c') RETURNING id"
+            "INSERT INTO vde_base_items (owner_id, title, content)"
+        " VALUES (1, 't', 'c') RETURNING id"
         )
         await connection.execute(
             "INSERT INTO vde_map_items (coord_user_id, path, item_type, ref_item_id) "
@@ -324,7 +325,8 @@ async def test_app_role_temp_table_cannot_shadow_the_tree_check(
     # deeper than the real one, and the misplaced tile was committed.
     await app_role(name=role)
     base = await vde_conn.fetchval(
-        "INSERT INTO vde_base_items (title, content) VALUES ('t', 'c') RETURNING id"
+        "INSERT INTO vde_base_items (owner_id, title, content)"
+        " VALUES (1, 't', 'c') RETURNING id"
     )
     root = await vde_conn.fetchval(
         "INSERT INTO vde_map_items (coord_user_id, path, item_type, ref_item_id) "

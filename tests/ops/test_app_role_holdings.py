@@ -162,7 +162,8 @@ async def test_app_role_resets_the_setting_that_let_it_skip_the_tree_check(
     )
     await app_role(name=role, force=True)
     base = await vde_conn.fetchval(
-        "INSERT INTO vde_base_items (title, content) VALUES ('t', 'c') RETURNING id"
+        "INSERT INTO vde_base_items (owner_id, title, content)"
+        " VALUES (1, 't', 'c') RETURNING id"
     )
     root = await vde_conn.fetchval(
         "INSERT INTO vde_map_items (coord_user_id, path, item_type, ref_item_id) "

@@ -297,7 +297,8 @@ async def _gone(watcher: asyncpg.Connection, pid: int) -> None:
 
 async def _a_committed_map(vde_conn: asyncpg.Connection) -> int:
     item = await vde_conn.fetchval(
-        "INSERT INTO vde_base_items (title, content) VALUES ('t', 'c') RETURNING id"
+        "INSERT INTO vde_base_items (owner_id, title, content)"
+        " VALUES (1, 't', 'c') RETURNING id"
     )
     assert await _insert_subtree(vde_conn, 1, item) == await _tiles_of(vde_conn, 1)
     return int(item)

@@ -2,12 +2,12 @@
 
 A hypothesis ``RuleBasedStateMachine`` drives create_map, add_tile,
 update_content, history, move_subtree, swap_tiles, copy_subtree and
-delete_subtree, naming tiles by coordinates, ``Tile`` or id. The model
-predicts each outcome (the new places, parents, origins and content, or the
-exact error class); after every step the database must equal the model: every
-tile's place, parent, origin and content, every base item and its versions (so
-a ``delete_subtree`` with ``delete_unused_content=True`` left no orphan), and
-the tree and version invariants hold over the whole table.
+delete_subtree, naming tiles by coordinates or ``Tile``, over two owners'
+maps. The model predicts each outcome (the new places, parents, origins and
+content, or the exact error class); after every step the database must equal
+the model: every tile's place, parent, origin and content, every base item and
+its versions (so a ``delete_subtree`` with ``delete_unused_content=True`` left
+no orphan), and the tree and version invariants hold over the whole table.
 
 Each example runs in one transaction on a database of its own module, rolled
 back at the end. Budget: ``HYPOTHESIS_PROFILE=ci`` runs 150 examples of up to
@@ -168,11 +168,8 @@ class MapMachine(RuleBasedStateMachine):
         return [t for t in self.tiles.values() if inside(t.place, top.place)]
 
     def ref(self, data: st.DataObject, tile: ModelTile) -> TileRef:
-        kind = data.draw(st.sampled_from(["coordinates", "tile", "id"]))
-        if kind == "coordinates":
+        if data.draw(st.sampled_from(["coordinates", "tile"])) == "coordinates":
             return tile.place
-        if kind == "id":
-            return tile.id
         row = self.run(
             self.conn.fetchrow(
                 TILE_BY_ID_SQL,
@@ -330,6 +327,9 @@ class MapMachine(RuleBasedStateMachine):
         tile, target = self.pick(data, roots=False), self.target(data)
         occupant = self.at(target)
         call = move_subtree(self.conn, self.ref(data, tile), target)
+        if target.user_id != tile.place.user_id:  # copy, then delete
+            self.refused(InvalidMoveError, call, "move")
+            return
         if target == tile.place:
             assert self.run(call) == 0
             return
@@ -356,6 +356,9 @@ class MapMachine(RuleBasedStateMachine):
     def swap(self, data: st.DataObject) -> None:
         a, b = self.pick(data, roots=False), self.pick(data, roots=False)
         call = swap_tiles(self.conn, self.ref(data, a), self.ref(data, b))
+        if a.place.user_id != b.place.user_id:
+            self.refused(InvalidMoveError, call, "swap")
+            return
         if a.id == b.id:
             assert self.run(call) == 0
             return
@@ -383,6 +386,9 @@ class MapMachine(RuleBasedStateMachine):
     def copy(self, data: st.DataObject, clone: bool) -> None:
         source, target = self.pick(data, roots=False), self.target(data)
         call = copy_subtree(self.conn, self.ref(data, source), target, clone)
+        if not clone and target.user_id != source.place.user_id:
+            self.refused(InvalidArgumentError, call, "copy")
+            return
         if inside(target, source.place):
             self.refused(InvalidMoveError, call, "copy")
             return

@@ -30,12 +30,16 @@ from vde.mapping.tables import BaseItem
 
 @pytest.mark.asyncio
 async def test_forgets_vde_db():
-    await BaseItem.insert(BaseItem(title="leak", content="written outside vde_db"))
+    await BaseItem.insert(
+        BaseItem(owner_id=1, title="leak", content="written outside vde_db")
+    )
 
 
 @pytest.mark.asyncio
 async def test_with_vde_db_writes_to_its_own_database(vde_db):
-    await BaseItem.insert(BaseItem(title="kept", content="in the scratch database"))
+    await BaseItem.insert(
+        BaseItem(owner_id=1, title="kept", content="in the scratch database")
+    )
     assert await BaseItem.count() == 1
 
 

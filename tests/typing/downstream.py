@@ -23,11 +23,12 @@ from vde.mapping.versions import append_version
 from vde.transactions import Tx, atomic, run_atomic
 
 
-async def rename_and_move(tile_id: int, title: str) -> int:
+async def rename_and_move(tile: Tile, title: str) -> int:
     async def work(tx: Tx) -> int:
-        await BaseItem.update({BaseItem.title: title}).where(BaseItem.id == tile_id)
-        moved: int = await move_subtree(tx, tile_id, MapCoordinates(1, 0, "4"))
-        await append_version(tx, tile_id, title, "content")
+        item = tile.ref_item
+        await BaseItem.update({BaseItem.title: title}).where(BaseItem.id == item)
+        moved: int = await move_subtree(tx, tile, MapCoordinates(1, 0, "4"))
+        await append_version(tx, item, title, "content", owner_id=tile.coord_user_id)
         return moved
 
     return await run_atomic(work)
@@ -38,8 +39,8 @@ async def titles_below(db: PooledEngine, user_id: int) -> list[str]:
     return [tile.title for tile in tiles]
 
 
-async def history(tx: Tx, base_item_id: int) -> list[int]:
-    rows: list[BaseItemVersionRead] = await versions(tx, base_item_id)
+async def history(tx: Tx, owner_id: int, base_item_id: int) -> list[int]:
+    rows: list[BaseItemVersionRead] = await versions(tx, owner_id, base_item_id)
     return [row.version_number for row in rows]
 
 
@@ -64,7 +65,7 @@ async def create_user(user_id: str, email: str) -> None:
         tile: Tile | None = await tile_at(tx.connection, MapCoordinates(1, 0, "1"))
         if tile is not None and tile.preview is None:
             try:
-                await move_subtree(tx, tile.id, MapCoordinates(1, 0, "2"))
+                await move_subtree(tx, tile, MapCoordinates(1, 0, "2"))
             except TargetOccupiedError:
                 pass
             except TreeError as error:

@@ -56,18 +56,23 @@ def _modules_in(folder: str) -> dict[str, MigrationModule]:
     return BaseMigrationManager().get_migration_modules(folder)
 
 
-async def pending_migrations() -> list[MigrationKey]:
+async def pending_migrations(stop: MigrationKey | None = None) -> list[MigrationKey]:
     """Unrecorded migrations of every registered app, in the order to apply them.
 
     Apps in dependency order, each app's migrations by id, as Piccolo's
     ``forwards all`` runs them. Reads Piccolo's ``migration`` table, which must
     exist (:func:`apply_pending` creates it).
+
+    :param stop: leave out this migration and its app's later ones (rows of
+        an older schema are loaded in between, then the rest is applied).
     """
     pending: list[MigrationKey] = []
     for app_name in BaseMigrationManager().get_sorted_app_names():
         modules = _migration_modules(app_name)
         ran = set(await Migration.get_migrations_which_ran(app_name=app_name))
         pending += [(app_name, id_) for id_ in sorted(modules) if id_ not in ran]
+    if stop is not None:
+        pending = [(a, m) for a, m in pending if a != stop[0] or m < stop[1]]
     return pending
 
 
@@ -97,16 +102,19 @@ async def apply_migration_in_current_transaction(
     return True
 
 
-async def apply_all_in_current_transaction() -> list[MigrationKey]:
+async def apply_all_in_current_transaction(
+    stop: MigrationKey | None = None,
+) -> list[MigrationKey]:
     """Every unrecorded migration and its record, inside the caller's transaction.
 
     For a caller that builds the schema as one step of a larger transaction
     (``piccolo vde adopt --apply``) and holds the migration lock in it.
+    ``stop``: as for :func:`pending_migrations`.
     """
     await Migration.create_table(if_not_exists=True)
     return [
         (app_name, migration_id)
-        for app_name, migration_id in await pending_migrations()
+        for app_name, migration_id in await pending_migrations(stop)
         if await apply_migration_in_current_transaction(app_name, migration_id)
     ]
 
@@ -115,6 +123,7 @@ async def apply_pending(
     engine: PostgresEngine,
     timeout: float = 0,
     on_wait: Callable[[], None] | None = None,
+    stop: MigrationKey | None = None,
 ) -> list[MigrationKey]:
     """Apply every unrecorded migration on ``engine``, one locked transaction each.
 
@@ -127,6 +136,7 @@ async def apply_pending(
     :param timeout: seconds to wait for the lock, per migration, before
         :class:`~vde.database.migration_lock.MigrationLockTimeout`; 0: for ever.
     :param on_wait: called once, the first time the lock is held by another.
+    :param stop: as for :func:`pending_migrations`.
     """
     applied: list[MigrationKey] = []
     announced = False
@@ -143,7 +153,7 @@ async def apply_pending(
             await locked()
             await Migration.create_table(if_not_exists=True)
         heading = ""
-        for app_name, migration_id in await pending_migrations():
+        for app_name, migration_id in await pending_migrations(stop):
             if app_name != heading:
                 heading = app_name
                 print_heading(app_name)
@@ -154,17 +164,22 @@ async def apply_pending(
     return applied
 
 
-async def migrate_database(url: str) -> None:
-    """Apply every app's migrations to the database at ``url``; quiet unless failing."""
-    await migrate_engine(PostgresEngine(config=connect_options({"dsn": url})))
+async def migrate_database(url: str, stop: MigrationKey | None = None) -> None:
+    """Apply every app's migrations to the database at ``url``; quiet unless failing.
+
+    ``stop``: as for :func:`pending_migrations`.
+    """
+    await migrate_engine(PostgresEngine(config=connect_options({"dsn": url})), stop)
 
 
-async def migrate_engine(engine: PostgresEngine) -> None:
+async def migrate_engine(
+    engine: PostgresEngine, stop: MigrationKey | None = None
+) -> None:
     """:func:`migrate_database` for an engine (a server given by connect
     arguments)."""
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
         try:
-            await apply_pending(engine)
+            await apply_pending(engine, stop=stop)
         except Exception as exc:
             raise MigrationError(f"{exc!r}\n{output.getvalue()}") from exc

@@ -147,9 +147,7 @@ LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1"})
 def is_local(server: Server) -> bool:
     """Every host ``server`` may connect to is this one, so the pids in
     scratch names are this host's processes."""
-    return all(
-        host in LOCAL_HOSTS or host.startswith("/") for host in _hosts(server)
-    )
+    return all(host in LOCAL_HOSTS or host.startswith("/") for host in _hosts(server))
 
 
 def _hosts(server: Server) -> list[str]:

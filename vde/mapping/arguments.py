@@ -99,7 +99,11 @@ def check_target(name: str, value: object) -> None:
 
 
 def check_tile_ref(name: str, value: object) -> None:
-    """A tile named by coordinates, by a ``Tile`` or by an id (``TileRef``)."""
+    """A tile named by coordinates or by a ``Tile`` (``TileRef``).
+
+    An id alone is refused: it does not name the map owner, and every
+    statement on the map tables is routed by the owner.
+    """
     if isinstance(value, MapCoordinates):
         return
     if isinstance(value, Tile):
@@ -109,12 +113,27 @@ def check_tile_ref(name: str, value: object) -> None:
         except InvalidCoordinatesError as error:
             raise InvalidCoordinatesError(f"{name}: {error}") from None
         return
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgumentTypeError(
-            f"{name} must name a tile by MapCoordinates, a Tile or an int id, "
-            f"got {echo(value)}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise InvalidArgumentError(
+            f"{name} is the bare id {echo(value)}, which does not say whose map "
+            "it is in; pass the Tile read earlier or its MapCoordinates"
         )
-    check_id(name, value)
+    raise InvalidArgumentTypeError(
+        f"{name} must name a tile by MapCoordinates or a Tile, got {echo(value)}"
+    )
+
+
+def check_same_owner(
+    operation: str, source: MapCoordinates, target: MapCoordinates
+) -> None:
+    """A subtree stays in its owner's maps: a tile shows only its owner's
+    content, and a sharded server cannot move rows between owners' shards."""
+    if source.user_id != target.user_id:
+        raise InvalidMoveError(
+            f"cannot {operation} {source} (owner {source.user_id}) into the map of "
+            f"owner {target.user_id}: tiles stay in their owner's maps; copy it "
+            "(copy_subtree), then delete it (delete_subtree)"
+        )
 
 
 def check_flag(name: str, value: object) -> None:

@@ -35,22 +35,25 @@ UNSET: Final = _Unset.UNSET
 #: The tile at $1-$3 with its content, the content's row locked for the edit.
 LOCK_CONTENT_SQL = f"""
 SELECT {select_list(MapItem, "m")}, b.title, b.content, b.preview, b.link
-FROM {MAP_ITEMS} m JOIN {BASE_ITEMS} b ON b.id = m.ref_item_id
+FROM {MAP_ITEMS} m
+JOIN {BASE_ITEMS} b ON b.owner_id = m.coord_user_id AND b.id = m.ref_item_id
 WHERE m.coord_user_id = $1 AND m.coord_group_id = $2 AND m.path = $3
 FOR NO KEY UPDATE OF b
 """
 
 #: $1: the item; $2/$4/$6/$8: whether title/content/preview/link were given,
-#: $3/$5/$7/$9: their values; $10: updated_by. Both parts see the item as it
-#: was before the statement, so the version holds the replaced content.
+#: $3/$5/$7/$9: their values; $10: updated_by; $11: the item's owner. Both
+#: parts see the item as it was before the statement, so the version holds the
+#: replaced content.
 EDIT_SQL = f"""
 WITH version AS (
     INSERT INTO {BASE_ITEM_VERSIONS}
-        (base_item_id, title, content, preview, link, version_number, updated_by)
-    SELECT b.id, b.title, b.content, b.preview, b.link,
-           {NEXT_VERSION_NUMBER},
+        (owner_id, base_item_id, title, content, preview, link, version_number,
+         updated_by)
+    SELECT b.owner_id, b.id, b.title, b.content, b.preview, b.link,
+           {NEXT_VERSION_NUMBER.format(owner="$11")},
            $10
-    FROM {BASE_ITEMS} b WHERE b.id = $1
+    FROM {BASE_ITEMS} b WHERE b.owner_id = $11 AND b.id = $1
     RETURNING version_number
 )
 UPDATE {BASE_ITEMS} SET
@@ -59,13 +62,13 @@ UPDATE {BASE_ITEMS} SET
     preview = CASE WHEN $6 THEN $7 ELSE preview END,
     link = CASE WHEN $8 THEN $9 ELSE link END,
     updated_at = now()
-WHERE id = $1
+WHERE owner_id = $11 AND id = $1
 RETURNING title, content, preview, link
 """
 
 #: The tile at $1-$3 and the base item it shows.
 TILE_CONTENT_SQL = f"""
-SELECT id, ref_item_id FROM {MAP_ITEMS}
+SELECT id, coord_user_id, ref_item_id FROM {MAP_ITEMS}
 WHERE coord_user_id = $1 AND coord_group_id = $2 AND path = $3
 """
 
@@ -104,7 +107,9 @@ async def update_content(
         args += [name in given, given.get(name)]
     async with transaction_of(executor) as conn:
         row = await find_tile(conn, tile, LOCK_CONTENT_SQL)
-        edited = await conn.fetchrow(EDIT_SQL, row["ref_item_id"], *args, updated_by)
+        edited = await conn.fetchrow(
+            EDIT_SQL, row["ref_item_id"], *args, updated_by, row["coord_user_id"]
+        )
     assert edited is not None
     return Tile.model_validate({**dict(row), **dict(edited)})
 
@@ -119,4 +124,4 @@ async def history(executor: Executor, tile: TileRef) -> list[BaseItemVersionRead
     check_tile_ref("tile", tile)
     async with connection_of(executor) as conn:
         row = await find_tile(conn, tile, TILE_CONTENT_SQL)
-        return await versions(conn, row["ref_item_id"])
+        return await versions(conn, row["coord_user_id"], row["ref_item_id"])

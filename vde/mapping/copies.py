@@ -5,66 +5,97 @@ checked at the end of each statement), so the copy goes one level per
 statement, shallowest first: each copy's parent is the copy of its source's
 parent, found at the translated path. ``origin_id`` is the tile it copies.
 
-By default (``clone_content=True``) every copy gets a NEW base item with the
-source's title, content, preview and link, so the copy can be edited alone. The
-new items' ids are drawn from their identity sequence first (``nextval`` in a
-MATERIALIZED CTE), so the same statement can insert the items and the tiles
+By default (``clone_content=True``) every copy gets a base item of its own,
+owned by the target's owner, with the source's title, content, preview and
+link, so the copy can be edited alone. The ids of the copies and their items
+are drawn from their sequences first (``nextval`` in a MATERIALIZED CTE that
+reads no table), so the same statement can insert the items and the tiles
 that show them: one INSERT per level into ``vde_map_items`` and one into
-``vde_base_items``. Versions are not copied: a clone starts a history of its
-own. ``clone_content=False`` makes copies show the source's base items.
+``vde_base_items``, each writing the target owner's rows only. Versions are
+not copied: a clone starts a history of its own. ``clone_content=False``
+makes copies show the source's base items, within the source owner's maps
+only (a tile shows only its own owner's content).
 docs/usage.md ("The map's operations") says what a caller can rely on.
 """
 
 from __future__ import annotations
 
-from vde.errors import InvalidMoveError, TileNotFoundError
+from vde.errors import InvalidArgumentError, InvalidMoveError, TileNotFoundError
 from vde.mapping.arguments import check_flag, check_target, check_tile_ref
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.item_types import MapItemType
 from vde.mapping.models import Tile
-from vde.mapping.places import TileRef, coordinates_args, lock_subtree, refusing_taken
+from vde.mapping.places import (
+    TileRef,
+    coordinates_args,
+    lock_subtree,
+    place_named,
+    refusing_taken,
+)
 from vde.mapping.queries import tile_at
 from vde.mapping.table_names import BASE_ITEMS, MAP_ITEMS
 from vde.transactions import Executor, transaction_of
 
 
-def _copy_level(new_item: str, items: str, ref: str) -> str:
+def _sequence(table: str) -> str:
+    return f"nextval(pg_get_serial_sequence('{table}', 'id'))::int"
+
+
+def _copy_level(*, clone: bool) -> str:
     """The statement that copies one level: its source tiles with the place,
     parent and content of their copies. $1-$4: source subtree (owner, group,
     path range); $5: path length of the level; $6-$8: target (owner, group,
-    path)."""
+    path).
+
+    Each part reads one owner's rows: ``source`` the source owner's,
+    ``level`` the target owner's (the copies' parents), ``drawn`` neither (it
+    draws the new ids), and each INSERT writes the target owner's rows from
+    ``drawn``. So a server sharded by owner runs each part on one shard.
+    """
+    content = ", b.title, b.content, b.preview, b.link" if clone else ""
+    joined = (
+        f"\n    JOIN {BASE_ITEMS} b"
+        " ON b.owner_id = s.coord_user_id AND b.id = s.ref_item_id"
+        if clone
+        else ""
+    )
+    item_id = f",\n           {_sequence(BASE_ITEMS)} AS item_id" if clone else ""
+    items = (
+        f""", items AS (
+    INSERT INTO {BASE_ITEMS} (id, owner_id, title, content, preview, link)
+    SELECT item_id, $6, title, content, preview, link FROM drawn
+)"""
+        if clone
+        else ""
+    )
+    ref = "drawn.item_id" if clone else "drawn.ref_item_id"
     return f"""
-WITH level AS MATERIALIZED (
-    SELECT s.id AS origin_id, s.ref_item_id, np.id AS parent_id,
-           $8 || substr(s.path, length($3) + 1) AS path{new_item}
-    FROM {MAP_ITEMS} s
-    JOIN {MAP_ITEMS} np
-      ON np.coord_user_id = $6 AND np.coord_group_id = $7
-     AND np.path = CASE WHEN length($8 || substr(s.path, length($3) + 1)) = 1
-                        THEN ''
-                        ELSE left($8 || substr(s.path, length($3) + 1), -2) END
+WITH source AS MATERIALIZED (
+    SELECT s.id AS origin_id, s.ref_item_id,
+           $8 || substr(s.path, length($3) + 1) AS path{content}
+    FROM {MAP_ITEMS} s{joined}
     WHERE s.coord_user_id = $1 AND s.coord_group_id = $2
       AND s.path >= $3 AND s.path < $4 AND length(s.path) = $5
+), level AS MATERIALIZED (
+    SELECT source.*, np.id AS parent_id
+    FROM source JOIN {MAP_ITEMS} np
+      ON np.coord_user_id = $6 AND np.coord_group_id = $7
+     AND np.path = CASE WHEN length(source.path) = 1 THEN ''
+                        ELSE left(source.path, -2) END
+), drawn AS MATERIALIZED (
+    SELECT level.*, {_sequence(MAP_ITEMS)} AS id{item_id}
+    FROM level ORDER BY level.path
 ){items}
-INSERT INTO {MAP_ITEMS} (coord_user_id, coord_group_id, path, item_type,
+INSERT INTO {MAP_ITEMS} (id, coord_user_id, coord_group_id, path, item_type,
                            parent_id, origin_id, ref_item_id)
-SELECT $6, $7, level.path, '{MapItemType.BASE}', level.parent_id, level.origin_id, {ref}
-FROM level ORDER BY level.path
+SELECT drawn.id, $6, $7, drawn.path, '{MapItemType.BASE}', drawn.parent_id,
+       drawn.origin_id, {ref}
+FROM drawn
 """
 
 
-COPY_LEVEL_SHARED_SQL = _copy_level(new_item="", items="", ref="level.ref_item_id")
-COPY_LEVEL_CLONED_SQL = _copy_level(
-    new_item=",\n           nextval(pg_get_serial_sequence('"
-    f"{BASE_ITEMS}', 'id'))::int AS item_id",
-    items=f""",
-items AS (
-    INSERT INTO {BASE_ITEMS} (id, title, content, preview, link)
-    SELECT level.item_id, b.title, b.content, b.preview, b.link
-    FROM level JOIN {BASE_ITEMS} b ON b.id = level.ref_item_id
-)""",
-    ref="level.item_id",
-)
+COPY_LEVEL_SHARED_SQL = _copy_level(clone=False)
+COPY_LEVEL_CLONED_SQL = _copy_level(clone=True)
 
 
 async def copy_subtree(
@@ -75,15 +106,26 @@ async def copy_subtree(
 ) -> Tile:
     """Copy ``source`` and its subtree to ``target``; return the copy of ``source``.
 
-    ``target`` may be in another map; the tile one step above it becomes the
-    copy's parent (``TileNotFoundError`` if none) and it must be free
-    (``TargetOccupiedError``). The source subtree is locked FOR SHARE, so it
-    cannot change while being copied. A map's root is not copied (copy its
-    children into another map's root position's children).
+    ``target`` may be in another map, of any owner; the tile one step above
+    it becomes the copy's parent (``TileNotFoundError`` if none) and it must
+    be free (``TargetOccupiedError``). The source subtree is locked FOR
+    SHARE, so it cannot change while being copied. A map's root is not copied
+    (copy its children into another map's root position's children).
+
+    Into another owner's map the content is always cloned: a tile shows only
+    its own owner's content, so ``clone_content=False`` there raises
+    ``InvalidArgumentError`` before any SQL.
     """
     check_tile_ref("source", source)
     check_target("target", target)
     check_flag("clone_content", clone_content)
+    owner = place_named(source).user_id
+    if not clone_content and owner != target.user_id:
+        raise InvalidArgumentError(
+            f"clone_content=False would make tiles of owner {target.user_id} show "
+            f"content of owner {owner}, and a tile shows only its own owner's "
+            "content; copy into another owner's map with clone_content=True"
+        )
     with refusing_taken(target):
         async with transaction_of(executor) as conn:
             tree = await lock_subtree(conn, source, "SHARE")

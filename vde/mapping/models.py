@@ -22,6 +22,7 @@ class BaseItemRead(RowModel):
     model_config = READ_CONFIG
 
     id: int
+    owner_id: int
     title: str
     content: str
     preview: str | None = None
@@ -33,6 +34,7 @@ class BaseItemRead(RowModel):
 class BaseItemWrite(RowModel):
     model_config = WRITE_CONFIG
 
+    owner_id: int
     title: str
     content: str
     preview: str | None = None
@@ -42,6 +44,7 @@ class BaseItemWrite(RowModel):
 class BaseItemVersionWrite(RowModel):
     model_config = WRITE_CONFIG
 
+    owner_id: int
     base_item: int = pydantic.Field(validation_alias="base_item_id")
     title: str
     content: str
@@ -117,6 +120,7 @@ class BaseItemVersionRead(RowModel):
     model_config = READ_CONFIG
 
     id: int
+    owner_id: int
     base_item: int = pydantic.Field(validation_alias="base_item_id")
     title: str
     content: str

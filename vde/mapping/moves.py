@@ -12,7 +12,9 @@ slot.
 Each helper takes a unit of work (``vde.transactions.Executor``: a ``Tx``, a
 connection or a pool) and runs in a savepoint of its transaction (a pool: a
 transaction of its own), so a refused helper writes nothing. Tiles are named by
-coordinates, a ``Tile`` or an id (``vde.mapping.places``). Every statement
+coordinates or a ``Tile`` (``vde.mapping.places``) and move only within their
+owner's maps: the owner column is never written, so on a server sharded by
+owner every statement stays on the owner's shard. Every statement
 filters by the map owner (``coord_user_id = $n``): first the subtree is locked
 FOR UPDATE through its path range (in id order, as the tree trigger locks),
 then the new parent FOR NO KEY UPDATE by its coordinates (the lock the tree
@@ -29,7 +31,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from vde.errors import InvalidMoveError
-from vde.mapping.arguments import check_target, check_tile_ref
+from vde.mapping.arguments import check_same_owner, check_target, check_tile_ref
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.places import (
     Subtree,
@@ -37,10 +39,12 @@ from vde.mapping.places import (
     coordinates_args,
     lock_subtree,
     parent_for,
+    place_named,
     place_of,
     refusing_taken,
 )
 from vde.mapping.table_names import MAP_ITEMS
+from vde.mapping.violations import broken_rule
 from vde.transactions import Executor, transaction_of
 
 #: Runs of a move or swap when tiles keep joining the subtree meanwhile.
@@ -50,32 +54,33 @@ _READ_COMMITTED = "read committed"
 #: The tree trigger's rules (``vde_map_items_tree_parent``, ``_path``, ``_children``).
 _TREE_RULES = "vde_map_items_tree_"
 
-#: $1-$4: the subtree (owner, group, path range); $5-$7: where its top goes;
-#: $8: the top's new parent. The WHERE names the SOURCE owner; $5 may differ.
+#: $1-$4: the subtree (owner, group, path range); $5/$6: where its top goes
+#: (group, path) in the same owner's maps; $7: the top's new parent. The
+#: owner is never SET: tiles stay in their owner's maps (a sharded server
+#: cannot change a row's distribution column).
 MOVE_SQL = f"""
 UPDATE {MAP_ITEMS} SET
-    coord_user_id = $5,
-    coord_group_id = $6,
-    path = $7 || substr(path, length($3) + 1),
-    parent_id = CASE WHEN path = $3 THEN $8 ELSE parent_id END,
+    coord_group_id = $5,
+    path = $6 || substr(path, length($3) + 1),
+    parent_id = CASE WHEN path = $3 THEN $7 ELSE parent_id END,
     updated_at = now()
 WHERE coord_user_id = $1 AND coord_group_id = $2 AND path >= $3 AND path < $4
 """
 
-_IN_A = "(coord_user_id = $1 AND coord_group_id = $2 AND path >= $3 AND path < $4)"
-_IN_B = "(coord_user_id = $5 AND coord_group_id = $6 AND path >= $7 AND path < $8)"
-#: $1-$4 and $5-$8: the two subtrees; $9/$10: their top tiles; $11/$12: the
-#: tops' parents. Each subtree takes the other's place, prefix for prefix.
+_IN_A = "(coord_group_id = $2 AND path >= $3 AND path < $4)"
+_IN_B = "(coord_group_id = $5 AND path >= $6 AND path < $7)"
+#: $1: the owner of both subtrees; $2-$4 and $5-$7: each subtree (group, path
+#: range); $8/$9: their top tiles; $10/$11: the tops' parents. Each subtree
+#: takes the other's place, prefix for prefix.
 SWAP_SQL = f"""
 UPDATE {MAP_ITEMS} SET
-    coord_user_id = CASE WHEN {_IN_A} THEN $5 ELSE $1 END,
-    coord_group_id = CASE WHEN {_IN_A} THEN $6 ELSE $2 END,
-    path = CASE WHEN {_IN_A} THEN $7 || substr(path, length($3) + 1)
-                ELSE $3 || substr(path, length($7) + 1) END,
-    parent_id = CASE WHEN id = $9 THEN $12 WHEN id = $10 THEN $11
+    coord_group_id = CASE WHEN {_IN_A} THEN $5 ELSE $2 END,
+    path = CASE WHEN {_IN_A} THEN $6 || substr(path, length($3) + 1)
+                ELSE $3 || substr(path, length($6) + 1) END,
+    parent_id = CASE WHEN id = $8 THEN $11 WHEN id = $9 THEN $10
                      ELSE parent_id END,
     updated_at = now()
-WHERE {_IN_A} OR {_IN_B}
+WHERE coord_user_id = $1 AND ({_IN_A} OR {_IN_B})
 """
 
 
@@ -84,17 +89,15 @@ async def move_subtree(
 ) -> int:
     """Move ``tile`` with its subtree to ``target``; return the tiles moved.
 
-    ``target`` may be in another map; the tile one step above it becomes the
-    new parent (``TileNotFoundError`` if none) and ``target`` must be free
-    (``TargetOccupiedError``). A map's root does not move (move its children).
-
-    The one statement whose WHERE does not name the owner of every row it
-    writes: a move into ANOTHER owner's map filters by the source owner and
-    sets the target's. Rows change owner, which a database sharded by owner
-    cannot do in one statement on one node (there it is copy + delete).
+    ``target`` may be in another map of the same owner; the tile one step
+    above it becomes the new parent (``TileNotFoundError`` if none) and
+    ``target`` must be free (``TargetOccupiedError``). A map's root does not
+    move (move its children). Into another owner's map: ``InvalidMoveError``
+    before any SQL (copy, then delete).
     """
     check_tile_ref("tile", tile)
     check_target("target", target)
+    check_same_owner("move", place_named(tile), target)
 
     async def move(conn: asyncpg.Connection) -> int:
         source = await _movable(conn, tile)
@@ -109,7 +112,6 @@ async def move_subtree(
         status = await conn.execute(
             MOVE_SQL,
             *coordinates_args(source.place),
-            target.user_id,
             target.group_id,
             target.path,
             parent_id,
@@ -124,14 +126,16 @@ async def swap_tiles(executor: Executor, a: TileRef, b: TileRef) -> int:
     """Swap the places of tiles ``a`` and ``b`` with their subtrees; return tiles moved.
 
     One UPDATE rewrites both subtrees, so it works when every slot around the
-    parents is taken. The two may be in different maps, also of different
-    owners (swapping across maps is allowed: each subtree takes the other's
-    place and parent); neither may lie in the other's subtree, nor be a root.
-    The subtrees are locked in id order (tiles named by coordinates: in
-    coordinate order), so two swaps sharing a tile queue instead of deadlocking.
+    parents is taken. The two may be in different maps of one owner (each
+    subtree takes the other's place and parent); neither may lie in the
+    other's subtree, nor be a root. Tiles of two owners: ``InvalidMoveError``
+    before any SQL. The subtrees are locked in id order (tiles named by
+    coordinates: in coordinate order), so two swaps sharing a tile queue
+    instead of deadlocking.
     """
     check_tile_ref("a", a)
     check_tile_ref("b", b)
+    check_same_owner("swap", place_named(a), place_named(b))
 
     async def swap(conn: asyncpg.Connection) -> int:
         found = [(ref, await place_of(conn, ref)) for ref in (a, b)]
@@ -148,8 +152,9 @@ async def swap_tiles(executor: Executor, a: TileRef, b: TileRef) -> int:
         second.check_fits(first.place)
         status = await conn.execute(
             SWAP_SQL,
-            *coordinates_args(first.place),
-            *coordinates_args(second.place),
+            first.place.user_id,
+            *coordinates_args(first.place)[1:],
+            *coordinates_args(second.place)[1:],
             first.id,
             second.id,
             first.parent_id,
@@ -180,8 +185,9 @@ async def _retrying_late_children(
             try:
                 async with conn.transaction():
                     return await work(conn)
-            except asyncpg.CheckViolationError as error:
-                late_tile = (error.constraint_name or "").startswith(_TREE_RULES)
+            except (asyncpg.CheckViolationError, asyncpg.InternalServerError) as error:
+                # Citus reports some violations as XX000 (InternalServerError).
+                late_tile = (broken_rule(error) or "").startswith(_TREE_RULES)
                 if not late_tile or attempt == RACE_ATTEMPTS:
                     raise
                 level = await conn.fetchval("SHOW transaction_isolation")

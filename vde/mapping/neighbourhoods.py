@@ -61,7 +61,8 @@ def neighbourhood_sql(generations: int) -> str:
     return (
         f"WITH picked AS MATERIALIZED (\n    {picked}\n)\n"
         f"SELECT picked.*, {_CONTENT}\n"
-        f"FROM picked JOIN {BASE_ITEMS} b ON b.id = picked.ref_item_id\n"
+        f"FROM picked JOIN {BASE_ITEMS} b\n"
+        "ON b.owner_id = picked.coord_user_id AND b.id = picked.ref_item_id\n"
         "ORDER BY length(picked.path), picked.path"
     )
 

@@ -17,6 +17,7 @@ import asyncpg
 from vde.errors import UserNotFoundError, VdeError, echo
 from vde.mapping.arguments import check_user_id
 from vde.mapping.table_names import USER_MAPPING
+from vde.mapping.violations import broken_rule
 from vde.transactions import Executor, transaction_of
 
 SEQUENCE = "vde_user_mapping_mapping_user_id_seq"
@@ -58,13 +59,13 @@ async def mapping_user_id_for(executor: Executor, auth_user_id: str) -> int:
                 async with conn.transaction():
                     created = await conn.fetchval(_CREATE, auth_user_id)
             except asyncpg.ForeignKeyViolationError as error:
-                if error.constraint_name != _USER_EXISTS:
+                if broken_rule(error) != _USER_EXISTS:
                     raise
                 raise UserNotFoundError(
                     f"no user has id {echo(auth_user_id)}; create the user first"
                 ) from error
             except asyncpg.UniqueViolationError as error:
-                if error.constraint_name != _MAPPING_ID_UNIQUE:
+                if broken_rule(error) != _MAPPING_ID_UNIQUE:
                     raise
                 await conn.execute(_CATCH_UP)
                 continue

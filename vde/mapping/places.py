@@ -5,11 +5,13 @@ coordinates (``coord_user_id = $1 AND coord_group_id = $2 AND path ...``): the
 coordinates index serves it, and a database sharded by owner (Citus) can route
 it to one node. Rows are locked only through that filter, never by id alone.
 
-An operation may name a tile three ways (:data:`TileRef`): by coordinates, by a
-``Tile`` read earlier (coordinates plus id) or by id. An id is turned into
-coordinates by ONE unlocked read by primary key (:data:`LOCATE_SQL`, the only
-statement without the owner); the lock is then taken at those coordinates and
-must find that id there. If the tile moved in between, it is looked up again.
+An operation names a tile two ways (:data:`TileRef`): by coordinates, or by a
+``Tile`` read earlier (coordinates plus id). An id alone is refused
+(``vde.mapping.arguments.check_tile_ref``): it does not say whose map to look
+in, so finding it would ask every owner's rows. A ``Tile`` is first looked for
+where it was read; the lock taken there must find its id. If the tile moved
+meanwhile (within its owner's maps: tiles never change owner), it is found
+again by owner and id (:data:`RELOCATE_SQL`, the primary key) and locked there.
 """
 
 from __future__ import annotations
@@ -31,20 +33,23 @@ from vde.mapping.coordinates import MAX_PATH_LENGTH, MapCoordinates
 from vde.mapping.item_types import MapItemType
 from vde.mapping.models import Tile
 from vde.mapping.table_names import MAP_ITEMS
+from vde.mapping.violations import broken_rule
 
-#: A tile, named by its coordinates, by a ``Tile`` row or by its id.
-TileRef: TypeAlias = MapCoordinates | Tile | int
+#: A tile, named by its coordinates or by a ``Tile`` row (which holds them).
+TileRef: TypeAlias = MapCoordinates | Tile
 
 #: The rule a second tile on one coordinate breaks.
 COORDINATES_UNIQUE = "vde_map_items_coordinates_unique"
 
-#: How often a tile named by id is looked up again when it moved meanwhile.
+#: How often a ``Tile`` is looked up again when it moved meanwhile.
 RELOCATE_ATTEMPTS = 10
 
-#: The one statement without the owner: where tile $1 is (no lock).
-LOCATE_SQL = (
-    f"SELECT coord_user_id, coord_group_id, path FROM {MAP_ITEMS} WHERE id = $1"
-)
+#: Where tile $2 of owner $1 is now (no lock): a ``Tile`` that moved since it
+#: was read. Owner and id are the primary key.
+RELOCATE_SQL = f"""
+SELECT coord_user_id, coord_group_id, path FROM {MAP_ITEMS}
+WHERE coord_user_id = $1 AND id = $2
+"""
 
 #: Lock a tile and its subtree (one path range, in id order as the tree trigger
 #: locks) and describe it: its top tile, size and longest path. $5: the id the
@@ -144,7 +149,7 @@ async def lock_subtree(
                 raise _Elsewhere
         except _Elsewhere:
             continue
-    raise TileNotFoundError(f"tile {ref!r} kept moving while it was being locked")
+    raise TileNotFoundError(f"{_named(ref)} kept moving while it was being locked")
 
 
 class _Elsewhere(Exception):
@@ -171,7 +176,7 @@ async def find_tile(conn: asyncpg.Connection, ref: TileRef, sql: str) -> asyncpg
             return row
         if wanted is None:
             raise TileNotFoundError(f"no tile at {place}")
-    raise TileNotFoundError(f"tile {ref!r} kept moving while it was being read")
+    raise TileNotFoundError(f"{_named(ref)} kept moving while it was being read")
 
 
 async def place_of(
@@ -183,17 +188,25 @@ async def place_of(
     """
     if isinstance(ref, MapCoordinates):
         return ref, None
-    if isinstance(ref, Tile):
-        if not again:
-            return MapCoordinates(
-                ref.coord_user_id, ref.coord_group_id, ref.path
-            ), ref.id
-        ref = ref.id
-    # An int id: the operations refused anything else (check_tile_ref).
-    row = await conn.fetchrow(LOCATE_SQL, ref)
+    if not again:
+        return place_named(ref), ref.id
+    row = await conn.fetchrow(RELOCATE_SQL, ref.coord_user_id, ref.id)
     if row is None:
-        raise TileNotFoundError(f"no tile {ref}")
-    return MapCoordinates.from_row(row), ref
+        raise TileNotFoundError(f"no {_named(ref)}")
+    return MapCoordinates.from_row(row), ref.id
+
+
+def place_named(ref: TileRef) -> MapCoordinates:
+    """Where ``ref`` is (a ``Tile``: where it was read); its owner never changes."""
+    if isinstance(ref, MapCoordinates):
+        return ref
+    return MapCoordinates(ref.coord_user_id, ref.coord_group_id, ref.path)
+
+
+def _named(ref: TileRef) -> str:
+    if isinstance(ref, MapCoordinates):
+        return f"the tile at {ref}"
+    return f"tile {ref.id} of owner {ref.coord_user_id}"
 
 
 async def parent_for(conn: asyncpg.Connection, place: MapCoordinates) -> int:
@@ -218,8 +231,9 @@ def refusing_taken(place: MapCoordinates) -> Iterator[None]:
     """
     try:
         yield
-    except asyncpg.UniqueViolationError as error:
-        if error.constraint_name != COORDINATES_UNIQUE:
+    except (asyncpg.UniqueViolationError, asyncpg.InternalServerError) as error:
+        # Citus reports some violations as XX000 (InternalServerError).
+        if broken_rule(error) != COORDINATES_UNIQUE:
             raise
         raise TargetOccupiedError(
             f"{place} already holds a tile; choose a free position"

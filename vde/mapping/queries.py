@@ -36,7 +36,8 @@ from vde.trusted_rows import TrustedRows
 _CONTENT = "b.title, b.content, b.preview, b.link"
 _TILE_WITH_CONTENT = (
     f"SELECT {select_list(MapItem, 'm')}, {_CONTENT}\n"
-    f"FROM {MAP_ITEMS} m JOIN {BASE_ITEMS} b ON b.id = m.ref_item_id\n"
+    f"FROM {MAP_ITEMS} m JOIN {BASE_ITEMS} b\n"
+    "ON b.owner_id = m.coord_user_id AND b.id = m.ref_item_id\n"
 )
 
 #: What the partial index ``vde_map_items_roots`` holds: map roots.
@@ -66,7 +67,8 @@ WITH page AS MATERIALIZED (
     LIMIT $6 OFFSET $7
 )
 SELECT page.*, {_CONTENT}
-FROM page JOIN {BASE_ITEMS} b ON b.id = page.ref_item_id
+FROM page
+JOIN {BASE_ITEMS} b ON b.owner_id = page.coord_user_id AND b.id = page.ref_item_id
 ORDER BY length(page.path), page.path, page.id"""
 #: A page of DESCENDANTS_SQL (same parameters, $6 not NULL) in index order:
 #: ``vde_map_items_depth_order`` holds each map's non-root tiles by
@@ -87,13 +89,20 @@ WITH page AS MATERIALIZED (
     LIMIT $6 OFFSET $7
 )
 SELECT page.*, {_CONTENT}
-FROM page JOIN {BASE_ITEMS} b ON b.id = page.ref_item_id
+FROM page
+JOIN {BASE_ITEMS} b ON b.owner_id = page.coord_user_id AND b.id = page.ref_item_id
 ORDER BY length(page.path), page.path"""
-CHILDREN_SQL = _TILE_WITH_CONTENT + "WHERE m.parent_id = $1\nORDER BY m.path, m.id"
-COPIES_SQL = _TILE_WITH_CONTENT + "WHERE m.origin_id = $1\nORDER BY m.id"
+CHILDREN_SQL = (
+    _TILE_WITH_CONTENT
+    + "WHERE m.coord_user_id = $1 AND m.parent_id = $2\nORDER BY m.path, m.id"
+)
+COPIES_SQL = (
+    _TILE_WITH_CONTENT
+    + "WHERE m.coord_user_id = $1 AND m.origin_id = $2\nORDER BY m.id"
+)
 VERSIONS_SQL = (
     f"SELECT {select_list(BaseItemVersion)}\nFROM {BASE_ITEM_VERSIONS}\n"
-    "WHERE base_item_id = $1\nORDER BY version_number DESC"
+    "WHERE owner_id = $1 AND base_item_id = $2\nORDER BY version_number DESC"
 )
 
 #: Rows of the statements above become models without validating them again:
@@ -153,23 +162,38 @@ async def descendants(
     )
 
 
-async def children(executor: Executor, parent_id: int) -> list[Tile]:
-    """The tiles whose parent is tile ``parent_id``, by path."""
+async def children(executor: Executor, owner_id: int, parent_id: int) -> list[Tile]:
+    """The tiles whose parent is tile ``parent_id`` of owner ``owner_id``, by path.
+
+    A tile's children are in its owner's map, so the owner finds them on one
+    shard of a server sharded by owner (a ``Tile`` holds it: ``coord_user_id``).
+    """
+    check_map_number("owner_id", owner_id)
     check_id("parent_id", parent_id)
-    return await _tiles(executor, CHILDREN_SQL, parent_id)
+    return await _tiles(executor, CHILDREN_SQL, owner_id, parent_id)
 
 
-async def copies(executor: Executor, origin_id: int) -> list[Tile]:
-    """The tiles copied from tile ``origin_id``, oldest (lowest id) first."""
+async def copies(executor: Executor, owner_id: int, origin_id: int) -> list[Tile]:
+    """The tiles in ``owner_id``'s maps copied from tile ``origin_id``, oldest
+    (lowest id) first.
+
+    ``origin_id`` may be a tile of any owner: ask each owner whose maps may
+    hold copies (the original's own owner, for copies within its maps).
+    """
+    check_map_number("owner_id", owner_id)
     check_id("origin_id", origin_id)
-    return await _tiles(executor, COPIES_SQL, origin_id)
+    return await _tiles(executor, COPIES_SQL, owner_id, origin_id)
 
 
-async def versions(executor: Executor, base_item_id: int) -> list[BaseItemVersionRead]:
-    """The saved versions of base item ``base_item_id``, newest first."""
+async def versions(
+    executor: Executor, owner_id: int, base_item_id: int
+) -> list[BaseItemVersionRead]:
+    """The saved versions of base item ``base_item_id`` of owner ``owner_id``
+    (the owner of the tiles that show it), newest first."""
+    check_map_number("owner_id", owner_id)
     check_id("base_item_id", base_item_id)
     async with connection_of(executor) as conn:
-        rows = await conn.fetch(VERSIONS_SQL, base_item_id)
+        rows = await conn.fetch(VERSIONS_SQL, owner_id, base_item_id)
     return _VERSIONS.all(rows)
 
 

@@ -34,6 +34,10 @@ class BaseItem(Table, tablename=tablename("base_items")):
     """The content shown on one or more tiles."""
 
     id = Serial(primary_key=True)
+    owner_id = Integer(
+        default=None,
+        help_text="The map owner whose tiles show it (0: no tile shows it).",
+    )
     title = Text(default=None)
     content = Text(default=None)
     preview = Text(null=True, default=None)
@@ -46,6 +50,7 @@ class BaseItemVersion(Table, tablename=tablename("base_item_versions")):
     """An immutable snapshot of a base item's content, numbered 1, 2, 3, ..."""
 
     id = Serial(primary_key=True)
+    owner_id = Integer(default=None, help_text="Its base item's owner.")
     # Indexed by the leading column of vde_base_item_versions_number_unique.
     base_item = ForeignKey(
         BaseItem,

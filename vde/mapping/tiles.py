@@ -29,7 +29,7 @@ from vde.mapping.places import refusing_taken
 from vde.mapping.table_names import BASE_ITEMS, MAP_ITEMS
 from vde.transactions import Executor, transaction_of
 
-_NEW_CONTENT = f"INSERT INTO {BASE_ITEMS} (title, content, preview, link)"
+_NEW_CONTENT = f"INSERT INTO {BASE_ITEMS} (owner_id, title, content, preview, link)"
 _RETURN_TILE = (
     "SELECT tile.*, item.title, item.content, item.preview, item.link FROM tile, item"
 )
@@ -37,7 +37,7 @@ _RETURN_TILE = (
 #: $1-$3: the root's coordinates; $4-$7: its content.
 CREATE_MAP_SQL = f"""
 WITH item AS (
-    {_NEW_CONTENT} VALUES ($4, $5, $6, $7)
+    {_NEW_CONTENT} VALUES ($1, $4, $5, $6, $7)
     RETURNING id, title, content, preview, link
 ), tile AS (
     INSERT INTO {MAP_ITEMS} (coord_user_id, coord_group_id, path, item_type,
@@ -56,7 +56,7 @@ WITH parent AS (
     WHERE coord_user_id = $1 AND coord_group_id = $2 AND path = $4
     FOR NO KEY UPDATE
 ), item AS (
-    {_NEW_CONTENT} SELECT $5, $6, $7, $8 FROM parent
+    {_NEW_CONTENT} SELECT $1, $5, $6, $7, $8 FROM parent
     RETURNING id, title, content, preview, link
 ), tile AS (
     INSERT INTO {MAP_ITEMS} (coord_user_id, coord_group_id, path, item_type,

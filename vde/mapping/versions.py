@@ -15,20 +15,30 @@ docs/usage.md ("History") tells which to use.
 
 from __future__ import annotations
 
-from vde.mapping.arguments import check_id, check_optional_text, check_text
+from vde.mapping.arguments import (
+    check_id,
+    check_map_number,
+    check_optional_text,
+    check_text,
+)
 from vde.mapping.table_names import BASE_ITEM_VERSIONS, BASE_ITEMS
 from vde.transactions import Executor, transaction_of
 
-#: The number of base item $1's next version; its row must be locked first.
+#: The number of base item $1's next version, its owner the parameter
+#: ``{owner}`` (``.format`` it); its row must be locked first.
 NEXT_VERSION_NUMBER = f"""(SELECT coalesce(max(v.version_number), 0) + 1
-            FROM {BASE_ITEM_VERSIONS} v WHERE v.base_item_id = $1)"""
+            FROM {BASE_ITEM_VERSIONS} v
+            WHERE v.owner_id = {{owner}} AND v.base_item_id = $1)"""
 
-_LOCK_ITEM = f"SELECT 1 FROM {BASE_ITEMS} WHERE id = $1 FOR NO KEY UPDATE"
+_LOCK_ITEM = (
+    f"SELECT 1 FROM {BASE_ITEMS} WHERE owner_id = $2 AND id = $1 FOR NO KEY UPDATE"
+)
 
 _APPEND = f"""
 INSERT INTO {BASE_ITEM_VERSIONS}
-    (base_item_id, title, content, preview, link, version_number, updated_by)
-VALUES ($1, $2, $3, $4, $5, {NEXT_VERSION_NUMBER}, $6)
+    (owner_id, base_item_id, title, content, preview, link, version_number,
+     updated_by)
+VALUES ($7, $1, $2, $3, $4, $5, {NEXT_VERSION_NUMBER.format(owner="$7")}, $6)
 RETURNING version_number
 """
 
@@ -41,25 +51,29 @@ async def append_version(
     preview: str | None = None,
     link: str | None = None,
     updated_by: str | None = None,
+    *,
+    owner_id: int,
 ) -> int:
-    """Store the next version of ``base_item_id``; return its number.
+    """Store the next version of ``base_item_id`` of map owner ``owner_id``;
+    return its number.
 
     For imports of an existing history: the snapshot given becomes the next
     version and the item itself is left as it is (``update_content`` is the
     edit that keeps history's meaning). Runs in a savepoint of ``executor``'s
     transaction (a pool: a transaction of its own); the lock is held until the
     outermost transaction ends. An unknown item fails with PostgreSQL's
-    ``ForeignKeyViolationError``.
+    ``ForeignKeyViolationError``, and so does an item of another owner.
     """
     check_id("base_item_id", base_item_id)
+    check_map_number("owner_id", owner_id)
     check_text("title", title)
     check_text("content", content)
     check_optional_text("preview", preview)
     check_optional_text("link", link)
     check_optional_text("updated_by", updated_by)
     async with transaction_of(executor) as conn:
-        await conn.execute(_LOCK_ITEM, base_item_id)
+        await conn.execute(_LOCK_ITEM, base_item_id, owner_id)
         number: int = await conn.fetchval(
-            _APPEND, base_item_id, title, content, preview, link, updated_by
+            _APPEND, base_item_id, title, content, preview, link, updated_by, owner_id
         )
         return number

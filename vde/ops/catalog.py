@@ -113,17 +113,26 @@ async def read_catalog(
     catalog: Catalog = {name: TableInfo() for name in names.values()}
     for row in await connection.fetch(_COLUMNS, oids):
         catalog[names[row["attrelid"]]].columns[row["attname"]] = ColumnInfo(
-            row["type"], row["nullable"], row["default"], row["identity"],
+            row["type"],
+            row["nullable"],
+            row["default"],
+            row["identity"],
             row["collation"],
         )
     for row in await connection.fetch(_CONSTRAINTS, oids):
         catalog[names[row["conrelid"]]].constraints[row["conname"]] = ConstraintInfo(
-            row["kind"], tuple(row["columns"]), row["definition"],
-            row["deferrable"], row["deferred"],
+            row["kind"],
+            tuple(row["columns"]),
+            row["definition"],
+            row["deferrable"],
+            row["deferred"],
         )
     for row in await connection.fetch(_INDEXES, oids):
         catalog[names[row["indrelid"]]].indexes[row["relname"]] = IndexInfo(
-            tuple(row["columns"]), row["unique"], row["primary"], row["predicate"],
+            tuple(row["columns"]),
+            row["unique"],
+            row["primary"],
+            row["predicate"],
             row["definition"],
         )
     for row in await connection.fetch(_TRIGGERS, oids):

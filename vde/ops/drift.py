@@ -99,9 +99,10 @@ def diff_migrations(
 ) -> list[str]:
     known = set(expected)
     counts = Counter(found)
-    lines = [f"migration {app}/{name} not applied" for app, name in sorted(
-        known - set(counts)
-    )]
+    lines = [
+        f"migration {app}/{name} not applied"
+        for app, name in sorted(known - set(counts))
+    ]
     for (app, name), times in sorted(counts.items()):
         if (app, name) not in known:
             lines.append(f"migration {app}/{name} recorded, but no app defines it")
@@ -178,10 +179,16 @@ def _diff_table(table: str, expected: TableInfo, found: TableInfo) -> list[str]:
     backing = expected.constraints.keys() | found.constraints.keys()
     lines += _diff_named(
         table,
-        {n: ("index", i.definition) for n, i in expected.indexes.items()
-         if n not in backing},
-        {n: ("index", i.definition) for n, i in found.indexes.items()
-         if n not in backing},
+        {
+            n: ("index", i.definition)
+            for n, i in expected.indexes.items()
+            if n not in backing
+        },
+        {
+            n: ("index", i.definition)
+            for n, i in found.indexes.items()
+            if n not in backing
+        },
     )
     lines += _diff_named(
         table,
@@ -197,8 +204,11 @@ def _diff_column(name: str, expected: ColumnInfo, found: ColumnInfo) -> list[str
         ("nullability", _null(expected.nullable), _null(found.nullable)),
         ("default", expected.default or "none", found.default or "none"),
         ("identity", _IDENTITY[expected.identity], _IDENTITY[found.identity]),
-        ("collation", expected.collation or "the type's default",
-         found.collation or "the type's default"),
+        (
+            "collation",
+            expected.collation or "the type's default",
+            found.collation or "the type's default",
+        ),
     ]
     return [
         f"{what} of {name}: expected {want}, found {got}"

@@ -16,7 +16,7 @@ import io
 import asyncpg
 from piccolo.apps.migrations.tables import Migration
 
-from vde.database.forwards import apply_all_in_current_transaction
+from vde.database.forwards import MigrationKey, apply_all_in_current_transaction
 from vde.ops.adopt import trust
 from vde.ops.adopt.conversions import FIXES, expressions, source_from
 from vde.ops.adopt.findings import CONTAINER_TITLE, Plan
@@ -83,20 +83,23 @@ async def drop_partial(connection: asyncpg.Connection, layout: Layout) -> None:
         )
 
 
-async def build_schema(connection: asyncpg.Connection, layout: Layout) -> int:
+async def build_schema(
+    connection: asyncpg.Connection, layout: Layout, stop: MigrationKey | None = None
+) -> int:
     """vde's migrations, recorded in ``migration``, inside the open transaction.
 
     Only they see the schema's own functions and operators (:mod:`.trust`).
+    ``stop``: the migrations from this one on are left for a second call.
     """
     output = io.StringIO()
     await trust.migrations_path(connection, layout.schema)
     with contextlib.redirect_stdout(output):
         try:
-            if layout.migration_rows is None:
+            if layout.migration_rows is None and stop is not None:
                 # Not IF NOT EXISTS: a relation that took the name meanwhile
                 # fails the build instead of receiving the records.
                 await Migration.create_table()
-            applied = await apply_all_in_current_transaction()
+            applied = await apply_all_in_current_transaction(stop)
         except Exception as error:
             raise AdoptError(
                 f"migrations failed: {error!r}\n{output.getvalue()}"

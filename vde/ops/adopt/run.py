@@ -15,6 +15,7 @@ from vde.database.migration_lock import lock_migrations
 from vde.ops.adopt import copy, trust, verify
 from vde.ops.adopt.findings import Finding, Plan
 from vde.ops.adopt.layout import ORIGINALS_SCHEMA, Kind, Layout, count_rows, detect
+from vde.ops.adopt.owners import OWNER_MIGRATION, count_owners
 from vde.ops.adopt.plan import make_plan
 from vde.ops.adopt.report import (
     layout_lines,
@@ -23,6 +24,7 @@ from vde.ops.adopt.report import (
     trust_verdict,
     verdict,
 )
+from vde.sql import quoted
 
 REMOVE_ORIGINALS = f"DROP SCHEMA {ORIGINALS_SCHEMA} CASCADE"
 
@@ -47,6 +49,12 @@ async def report(engine: PostgresEngine, repair: bool, trusting: list[str]) -> i
                 await count_rows(connection, layout)
                 plan = await full_plan(connection, layout)
                 _print([*layout_lines(layout), *plan_lines(plan, repair)])
+                owners = await count_owners(
+                    connection,
+                    quoted(layout.schema, "vde_base_items"),
+                    quoted(layout.schema, "vde_map_items"),
+                )
+                print(owners.line("would be"))
                 print(verdict(plan, repair))
                 status = 1 if plan.blocked(repair) else 0
     except trust.UnknownRole as error:
@@ -82,8 +90,7 @@ async def apply(engine: PostgresEngine, repair: bool, trusting: list[str]) -> in
                 raise Refused(1)
             await copy.drop_partial(connection, layout)
             await copy.move_originals(connection, layout)
-            ran = await copy.build_schema(connection, layout)
-            print(f"Built vde's schema: {ran} migration(s) applied and recorded.")
+            ran = await copy.build_schema(connection, layout, OWNER_MIGRATION)
             await copy.copy_rows(connection, layout, plan)
             await copy.restart_identities(connection, layout)
             problems = await verify.differences(connection, layout, plan)
@@ -96,6 +103,15 @@ async def apply(engine: PostgresEngine, repair: bool, trusting: list[str]) -> in
                 f"tables match the originals (plus {len(plan.containers)} "
                 "container tile(s))."
             )
+            owners = await count_owners(
+                connection,
+                quoted(layout.schema, "vde_base_items"),
+                quoted(layout.schema, "vde_map_items"),
+            )
+            ran += await copy.build_schema(connection, layout)
+            await copy.restart_identities(connection, layout)
+            print(f"Built vde's schema: {ran} migration(s) applied and recorded.")
+            print(owners.line())
     except Refused as refused:
         return int(refused.args[0])
     except trust.UnknownRole as error:
