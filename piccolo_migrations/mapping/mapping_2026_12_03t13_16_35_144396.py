@@ -5,6 +5,14 @@ ID = "2026-12-03T13:16:35:144396"
 VERSION = "1.38.0"
 DESCRIPTION = "owner_id NOT NULL: every base item and version has its owner"
 
+# `piccolo vde lint`: this generated step breaks a rule on purpose.
+SQUAWK_IGNORE_FILE = {
+    "adding-not-nullable-field": (
+        "the fill migration before this one gave every row its owner; the "
+        "scan runs once, in the migration that adds the column's keys"
+    ),
+}
+
 
 async def forwards():
     manager = MigrationManager(

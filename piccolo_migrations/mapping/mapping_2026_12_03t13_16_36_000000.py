@@ -47,7 +47,7 @@ INDEX = (
 )
 CONSTRAINT = (
     f"{REBUILT}-- squawk-ignore constraint-missing-not-valid, "
-    "disallowed-unique-constraint\n"
+    "disallowed-unique-constraint, adding-serial-primary-key-field\n"
 )
 
 
@@ -57,7 +57,8 @@ def add_key(table: str, name: str, columns: str, kind: str = "PRIMARY KEY") -> s
 
 def add_fk(table: str, name: str, columns: str, target: str, action: str) -> str:
     return (
-        f"{REBUILT}-- squawk-ignore constraint-missing-not-valid\n"
+        f"{REBUILT}-- squawk-ignore constraint-missing-not-valid, "
+        "adding-foreign-key-constraint\n"
         f"ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({columns}) "
         f"REFERENCES {target} ON UPDATE NO ACTION ON DELETE {action}"
     )
@@ -71,7 +72,11 @@ def drop(table: str, name: str) -> str:
 
 
 def reindex(name: str, table: str, columns: str) -> list[str]:
-    return [f"DROP INDEX {name}", f"{INDEX}CREATE INDEX {name} ON {table} ({columns})"]
+    return [
+        "-- CONCURRENTLY cannot run inside the migration's transaction\n"
+        f"-- squawk-ignore require-concurrent-index-deletion\nDROP INDEX {name}",
+        f"{INDEX}CREATE INDEX {name} ON {table} ({columns})",
+    ]
 
 
 # Foreign keys first: each depends on the key it references.

@@ -127,13 +127,3 @@ async def session_cluster() -> Cluster:
         unavailable(why_not)
     return cluster
 
-
-async def migrated(url: str) -> None:  # HACK-BEFORE-OWNER-SCHEMA
-    from vde.database.forwards import migrate_database
-
-    await migrate_database(url)
-    keys = os.environ.get("VDE_CITUS_TEST_KEYS")
-    if keys:
-        subprocess.run(
-            ["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-f", keys], check=True
-        )

@@ -15,8 +15,8 @@ import pytest_asyncio
 from piccolo.engine.postgres import PostgresEngine
 
 from tests.citus.cluster import SHARD_COUNT, Cluster
-from tests.citus.cluster import migrated as migrate_database
 from tests.ops.test_failed_migration import piccolo
+from vde.database.forwards import migrate_database
 from vde.ops.app_role_grants import make_app_role, sql_names
 from vde.ops.distribute import distribute
 from vde.ops.schemas import drift_from_migrations

@@ -10,8 +10,8 @@ import pytest
 import pytest_asyncio
 
 from tests.citus.cluster import SHARD_COUNT, Cluster
-from tests.citus.cluster import migrated as migrate_database
 from tests.ops.test_info import piccolo
+from vde.database.forwards import migrate_database
 from vde.ops.distribute import DistributeRefused, distribute
 from vde.ops.drift import Schema
 from vde.ops.schemas import read_schema

@@ -89,14 +89,15 @@ async def test_parent_in_another_map_is_refused(
 
 
 async def test_parent_in_another_owners_map_is_refused_by_the_parent_key(
-    branch: dict[str, Row], owner_two_root: Row, rejects: Any
+    branch: dict[str, Row], owner_two_root: Row, home: Any, rejects: Any
 ) -> None:
     """A tile's parent is its own owner's: (coord_user_id, parent_id) references
     (coord_user_id, id), checked before the tree check runs."""
-    sql, args = tile_sql("4", owner_two_root["id"], user_id=1)
     await rejects(
-        sql,
-        *args,
+        "INSERT INTO vde_map_items (coord_user_id, path, item_type, parent_id, "
+        "ref_item_id) VALUES (1, '4', 'base', $1, $2)",
+        owner_two_root["id"],
+        home.item["id"],
         error=ForeignKeyViolationError,
         constraint="vde_map_items_parent_id_fkey",
         tables=TILES,

@@ -97,6 +97,16 @@ def _utc(value: Any) -> Any:
     return value
 
 
+#: Tiles of owners 1 (tile 2) and 2 (tile 11) show base item 2, which has
+#: versions 1 and 2: it stays owner 1's (tile 2 is the lower id), owner 2 gets
+#: a copy after the original items and the two containers.
+SHARED_ITEM, SHARED_TILE = 2, 11
+
+
+def shared_copy(dirty: bool) -> int:
+    return 20 if dirty else 13
+
+
 def expected_row(table: str, row: dict[str, Any], dirty: bool) -> dict[str, Any]:
     """An original row as vde must hold it (the README's documented conversions)."""
     out = {("content" if k == "descr" else k): _utc(v) for k, v in row.items()}
@@ -120,6 +130,8 @@ def expected_row(table: str, row: dict[str, Any], dirty: bool) -> dict[str, Any]
             out["parent_id"] = composition[row["id"]]
         if dirty and row["id"] in adopt_seed.DIRTY_TILE_RESULTS:
             out["path"], out["parent_id"] = adopt_seed.DIRTY_TILE_RESULTS[row["id"]]
+        if row["id"] == SHARED_TILE:  # owner 2's tile shows owner 2's copy
+            out["ref_item_id"] = shared_copy(dirty)
     if dirty and table == "vde_base_item_versions":
         out["version_number"] = adopt_seed.DIRTY_VERSION_RESULTS.get(
             row["id"], row["version_number"]
@@ -157,9 +169,16 @@ async def assert_every_row_arrived(
                     first + 1: "1,0",
                 }
             elif table == "vde_base_items":
+                copy = found.pop(shared_copy(dirty))
+                assert (copy["owner_id"], copy["title"]) == (2, "Item 2")
                 assert {(r["title"], r["content"]) for r in found.values()} == {
                     ("Composition Container", "")
                 }
+            elif table == "vde_base_item_versions":
+                assert sorted(
+                    (r["owner_id"], r["base_item_id"], r["version_number"])
+                    for r in found.values()
+                ) == [(2, shared_copy(dirty), 1), (2, shared_copy(dirty), 2)]
             else:
                 assert found == {}, table
     finally:
@@ -263,19 +282,36 @@ async def test_clean_seed_is_adopted_without_repair_and_vde_works_on_it(
     assert "--apply would succeed" in report.stdout
     assert await adopt_seed.snapshot(clean_seed) == before
 
+    assert (
+        "Map owners: 8 base item(s) would be kept with the one owner whose tiles "
+        "show them, 1 would be split between owners (1 copy made, each with its "
+        "versions), 1 shown by no tile would be given owner 0." in report.stdout
+    )
+
     applied = piccolo(clean_seed, "vde", "adopt", "--apply")
     assert applied.returncode == 0, applied
+    # The two containers are items of owner 1 too.
+    assert (
+        "Map owners: 10 base item(s) were kept with the one owner whose tiles "
+        "show them, 1 were split between owners (1 copy made, each with its "
+        "versions), 1 shown by no tile were given owner 0." in applied.stdout
+    )
     await assert_every_row_arrived(clean_seed, before, dirty=False)
 
     conn = await asyncpg.connect(clean_seed)
     try:
         assert contract_differences(await read_catalog(conn)) == []
         # Identities continue after the highest id, containers included.
-        item = await conn.fetchval(
-            "INSERT INTO vde_base_items (title, content) VALUES ('new', '') "
-            "RETURNING id"
+        owners = await conn.fetch(
+            "SELECT id, owner_id FROM vde_base_items WHERE id = ANY($1) ORDER BY id",
+            [SHARED_ITEM, 9, 10],
         )
-        assert item == 13  # 10 original, 2 containers
+        assert [tuple(r) for r in owners] == [(SHARED_ITEM, 1), (9, 0), (10, 2)]
+        item = await conn.fetchval(
+            "INSERT INTO vde_base_items (owner_id, title, content) "
+            "VALUES (1, 'new', '') RETURNING id"
+        )
+        assert item == 14  # 10 original, 2 containers, 1 copy
         tile = await conn.fetchval(
             "INSERT INTO vde_map_items (coord_user_id, path, item_type, parent_id, "
             "ref_item_id) VALUES (1, '4', 'base', 1, $1) RETURNING id",
@@ -298,7 +334,7 @@ async def test_clean_seed_is_adopted_without_repair_and_vde_works_on_it(
         )
         assert await append_version(conn, 2, "Item 2", "v3", owner_id=1) == 3
         version = await conn.fetchval("SELECT max(id) FROM vde_base_item_versions")
-        assert version == 4
+        assert version == 6  # 3 original, 2 copied
         mapping = await conn.fetchval(
             "INSERT INTO vde_user_mapping (auth_user_id, mapping_user_id) "
             "VALUES ('u3', 3) RETURNING id"

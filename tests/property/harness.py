@@ -64,12 +64,14 @@ SEED: list[tuple[str, str | None, Row]] = [
         None,
         {"id": "r1", "job_id": "j1", "user_id": "u1", "status": "pending"},
     ),
-    ("vde_base_items", "item1", {"title": "one", "content": "1"}),
-    ("vde_base_items", "item2", {"title": "two", "content": "2"}),
+    ("vde_base_items", "item1", {"owner_id": 100, "title": "one", "content": "1"}),
+    ("vde_base_items", "item2", {"owner_id": 100, "title": "two", "content": "2"}),
+    ("vde_base_items", "item3", {"owner_id": 101, "title": "three", "content": "3"}),
     (
         "vde_base_item_versions",
         None,
         {
+            "owner_id": 100,
             "base_item_id": Ref("seed:item1"),
             "title": "one",
             "content": "1",
@@ -107,7 +109,7 @@ SEED: list[tuple[str, str | None, Row]] = [
     (
         "vde_map_items",
         "root101",
-        {"coord_user_id": 101, "item_type": "user", "ref_item_id": Ref("seed:item2")},
+        {"coord_user_id": 101, "item_type": "user", "ref_item_id": Ref("seed:item3")},
     ),
 ]
 

@@ -95,6 +95,14 @@ class Reference:
     name: str
     column: str
     table: str
+    #: (owner column here, owner column there): the key is (owner, column) ->
+    #: (owner, id), as the map tables' keys are.
+    owner: tuple[str, str] | None = None
+
+    def found(self, row: Row, target: Row) -> bool:
+        if target["id"] != row[self.column]:
+            return False
+        return self.owner is None or target[self.owner[1]] == row[self.owner[0]]
 
 
 @dataclass(frozen=True)
@@ -268,7 +276,7 @@ def predict(spec: TableSpec, values: Mapping[str, Any], state: State) -> Predict
         Violation(pg.ForeignKeyViolationError, ref.name)
         for ref in spec.references
         if row[ref.column] is not None
-        and not any(r["id"] == row[ref.column] for r in after[ref.table])
+        and not any(ref.found(row, r) for r in after[ref.table])
     ]
     if dangling:
         return Prediction(dangling)
@@ -420,8 +428,9 @@ BASE_ITEMS = TableSpec(
         _text("preview", null=True),
         _text("link", null=True),
         *STAMPS,
+        Column("owner_id", "int"),
     ),
-    uniques=(Unique("vde_base_items_pkey", ("id",)),),
+    uniques=(Unique("vde_base_items_pkey", ("owner_id", "id")),),
 )
 
 BASE_ITEM_VERSIONS = TableSpec(
@@ -436,11 +445,13 @@ BASE_ITEM_VERSIONS = TableSpec(
         Column("version_number", "int"),
         STAMPS[0],
         _text("updated_by", null=True),
+        Column("owner_id", "int"),
     ),
     uniques=(
-        Unique("vde_base_item_versions_pkey", ("id",)),
+        Unique("vde_base_item_versions_pkey", ("owner_id", "id")),
         Unique(
-            "vde_base_item_versions_number_unique", ("base_item_id", "version_number")
+            "vde_base_item_versions_number_unique",
+            ("owner_id", "base_item_id", "version_number"),
         ),
     ),
     checks=(
@@ -451,7 +462,10 @@ BASE_ITEM_VERSIONS = TableSpec(
     ),
     references=(
         Reference(
-            "vde_base_item_versions_base_item_id_fkey", "base_item_id", "vde_base_items"
+            "vde_base_item_versions_base_item_id_fkey",
+            "base_item_id",
+            "vde_base_items",
+            ("owner_id", "owner_id"),
         ),
     ),
 )
@@ -518,7 +532,8 @@ MAP_ITEMS = TableSpec(
         *STAMPS,
     ),
     uniques=(
-        Unique("vde_map_items_pkey", ("id",)),
+        Unique("vde_map_items_pkey", ("coord_user_id", "id")),
+        Unique("vde_map_items_id_unique", ("id",)),
         Unique(
             "vde_map_items_coordinates_unique",
             ("coord_user_id", "coord_group_id", "path"),
@@ -528,8 +543,18 @@ MAP_ITEMS = TableSpec(
     checks=_MAP_CHECKS + (_TREE_CHECKS if TREE_RULES else ()),
     references=(
         Reference("vde_map_items_origin_id_fkey", "origin_id", "vde_map_items"),
-        Reference("vde_map_items_parent_id_fkey", "parent_id", "vde_map_items"),
-        Reference("vde_map_items_ref_item_id_fkey", "ref_item_id", "vde_base_items"),
+        Reference(
+            "vde_map_items_parent_id_fkey",
+            "parent_id",
+            "vde_map_items",
+            ("coord_user_id", "coord_user_id"),
+        ),
+        Reference(
+            "vde_map_items_ref_item_id_fkey",
+            "ref_item_id",
+            "vde_base_items",
+            ("coord_user_id", "owner_id"),
+        ),
     ),
     statement_rules=(_tree_rule,) if TREE_RULES else (),
 )

@@ -157,7 +157,10 @@ TILES = st.one_of(
     _pool(Ref("back:1"), Ref("back:1"), Ref("back:2")),
     st.just(Ref("dangling")),
 )
-ITEMS = _pool(*[Ref("seed:item1"), Ref("seed:item2")] * 3, Ref("dangling"))
+ITEMS = _pool(
+    *[Ref("seed:item1"), Ref("seed:item2")] * 3, Ref("seed:item3"), Ref("dangling")
+)
+OWNERS = st.one_of(_pool(100, 100, 100, 101), INTS)
 MAPPING_IDS = st.one_of(_pool(100, 101, 102), INTS)
 # Mostly well-formed paths near the seed tiles; malformed ones from the spec's list.
 PATHS = st.one_of(
@@ -265,12 +268,14 @@ VALID: dict[str, Shape | list[Shape]] = {
         "id": st.one_of(
             st.just(OMIT), st.just(OMIT), _pool(Ref("seed:item1"), Ref("fresh"))
         ),
+        "owner_id": OWNERS,
         "title": SOME_TEXT,
         "content": SOME_TEXT,
         "preview": nullable(SOME_TEXT),
         "link": nullable(SOME_TEXT),
     },
     "vde_base_item_versions": {
+        "owner_id": OWNERS,
         "base_item_id": ITEMS,
         "title": SOME_TEXT,
         "content": SOME_TEXT,

@@ -46,7 +46,8 @@ class OwnerCounts:
         return (
             f"Map owners: {self.kept} base item(s) {mood} kept with the one owner "
             f"whose tiles show them, {self.split} {mood} split between owners "
-            f"({self.copies} copie(s) made, each with its versions), "
+            f"({self.copies} {'copy' if self.copies == 1 else 'copies'} made, "
+            "each with its versions), "
             f"{self.unshown} shown by no tile {mood} given owner 0."
         )
 
