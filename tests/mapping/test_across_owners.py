@@ -143,9 +143,23 @@ async def test_a_copy_into_another_owners_map_sharing_content_is_refused(
     )
 
 
+#: The origin foreign key, which a distributed database does not keep.
+DROP_ORIGIN_KEY = """
+DO $$ DECLARE key text; BEGIN
+    SELECT conname INTO STRICT key FROM pg_constraint
+    WHERE conrelid = 'vde_map_items'::regclass AND contype = 'f'
+      AND pg_get_constraintdef(oid) LIKE 'FOREIGN KEY (origin_id)%';
+    EXECUTE format('ALTER TABLE vde_map_items DROP CONSTRAINT %I', key);
+END $$
+"""
+
+
+@pytest.mark.parametrize("origin_key", ["kept", "dropped, as distributed"])
 async def test_a_delete_clears_the_origin_of_copies_in_another_owners_map(
-    maps: Maps, vde_conn: asyncpg.Connection
+    maps: Maps, vde_conn: asyncpg.Connection, origin_key: str
 ) -> None:
+    if origin_key != "kept":
+        await vde_conn.execute(DROP_ORIGIN_KEY)
     await copy_subtree(vde_conn, maps.one, maps.bob_at("4"))
     await copy_subtree(vde_conn, maps.one, maps.ada_at("5"))
     await delete_subtree(vde_conn, maps.one)
