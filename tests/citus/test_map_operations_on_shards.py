@@ -9,8 +9,8 @@ import pytest_asyncio
 
 from tests.property.test_map_operations import add_users, run_machine
 
-#: Runs of up to 30 steps: about a minute on the test cluster (2 cores).
-EXAMPLES = 6
+#: Runs of up to 30 steps: about 40 s on the test cluster (2 cores, loaded).
+EXAMPLES = 4
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
