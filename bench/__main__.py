@@ -20,7 +20,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench import compare, designs, operations, report
+from bench import citus, compare, designs, operations, report
 from bench.databases import load, scratch_sides
 from bench.generate import generate
 from bench.workload import OPERATIONS
@@ -33,7 +33,9 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-async def main(scale: float, only: set[str] | None, other_designs: bool) -> int:
+async def main(
+    scale: float, only: set[str] | None, other_designs: bool, on_citus: bool = False
+) -> int:
     started = time.perf_counter()
     dataset = generate()
     _log(f"generated {dataset.row_count():,} rows "
@@ -75,6 +77,8 @@ async def main(scale: float, only: set[str] | None, other_designs: bool) -> int:
         f"{designs.report(design_results, page_plans)}"
         if design_results else ""
     )
+    if on_citus:  # the same rows on a Citus cluster and on one server
+        other += f"\n\nOn Citus (docs/scale-out.md):\n\n{await citus.run(dataset)}"
     summary = (
         f"{table}\n\nTargets:\n{report.target_lines(found)}{other}\n\n"
         f"Machine: {machine}. Load {load_seconds:.0f}s, whole run {total:.0f}s.\n"
@@ -120,9 +124,11 @@ def cli() -> int:
                         help="run only this operation (repeatable)")
     parser.add_argument("--no-designs", action="store_true",
                         help="skip the comparison with other tree designs")
+    parser.add_argument("--citus", action="store_true",
+                        help="add the Citus section (a cluster on 127.0.0.1:9700)")
     args = parser.parse_args()
     return asyncio.run(main(args.scale, set(args.only) if args.only else None,
-                            not args.no_designs))
+                            not args.no_designs, args.citus))
 
 
 if __name__ == "__main__":

@@ -140,6 +140,10 @@ async def _finish(side: Side, after_copy: list[str]) -> None:
                 f"coalesce(max({column}), 0) + 1, false) FROM {table}"
             )
         if side.name == "vde":
+            # Statistics first: the owner fill looks each item's first tile up
+            # by ref_item_id, and on fresh COPY rows without statistics the
+            # planner walks the primary key instead (hours for 574k tiles).
+            await conn.execute("ANALYZE")
             await migrate_database(side.url)
         # Same state on both sides: indexes freshly built (vde's grew row by row
         # during COPY, up to 1.6x larger), visibility map set, fresh statistics.

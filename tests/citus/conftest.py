@@ -18,6 +18,8 @@ import pytest_asyncio
 from piccolo.engine.postgres import PostgresEngine
 
 from tests.citus.cluster import SHARD_COUNT, UNAVAILABLE, Cluster, session_cluster
+from tests.citus.rerun import vde_conn, vde_db  # noqa: F401 (fixtures)
+from tests.mapping.conftest import add_tile, home, race_map  # noqa: F401 (fixtures)
 from vde.database import connection_pool
 from vde.database.engine_switch import use_engine
 from vde.database.forwards import migrate_database

@@ -8,10 +8,11 @@ parent, found at the translated path. ``origin_id`` is the tile it copies.
 By default (``clone_content=True``) every copy gets a base item of its own,
 owned by the target's owner, with the source's title, content, preview and
 link, so the copy can be edited alone. The ids of the copies and their items
-are drawn from their sequences first (``nextval`` in a MATERIALIZED CTE that
-reads no table), so the same statement can insert the items and the tiles
-that show them: one INSERT per level into ``vde_map_items`` and one into
-``vde_base_items``, each writing the target owner's rows only. Versions are
+are drawn from their sequences first, all at once, by a statement that reads
+no table (a sharded server draws them where the sequences live), and each
+level takes its share, so the same statement can insert the items and the
+tiles that show them: one INSERT per level into ``vde_map_items`` and one
+into ``vde_base_items``, each writing the target owner's rows only. Versions are
 not copied: a clone starts a history of its own. ``clone_content=False``
 makes copies show the source's base items, within the source owner's maps
 only (a tile shows only its own owner's content).
@@ -38,19 +39,29 @@ from vde.transactions import Executor, transaction_of
 
 
 def _sequence(table: str) -> str:
-    return f"nextval(pg_get_serial_sequence('{table}', 'id'))::int"
+    return f"array_agg(nextval(pg_get_serial_sequence('{table}', 'id'))::int)"
+
+
+#: $1: how many tiles the copy makes: their ids (and their items' ids).
+DRAW_TILE_IDS_SQL = f"SELECT {_sequence(MAP_ITEMS)} FROM generate_series(1, $1)"
+DRAW_IDS_SQL = (
+    f"SELECT {_sequence(MAP_ITEMS)}, {_sequence(BASE_ITEMS)} "
+    "FROM generate_series(1, $1)"
+)
 
 
 def _copy_level(*, clone: bool) -> str:
     """The statement that copies one level: its source tiles with the place,
     parent and content of their copies. $1-$4: source subtree (owner, group,
     path range); $5: path length of the level; $6-$8: target (owner, group,
-    path).
+    path); $9: the ids drawn for the copies, $10: how many earlier levels
+    took; $11: the ids drawn for their items (``clone``).
 
     Each part reads one owner's rows: ``source`` the source owner's,
     ``level`` the target owner's (the copies' parents), ``drawn`` neither (it
-    draws the new ids), and each INSERT writes the target owner's rows from
-    ``drawn``. So a server sharded by owner runs each part on one shard.
+    takes the level's share of the ids), and each INSERT writes the target
+    owner's rows from ``drawn``. So a server sharded by owner runs each part
+    on one shard.
     """
     content = ", b.title, b.content, b.preview, b.link" if clone else ""
     joined = (
@@ -59,7 +70,7 @@ def _copy_level(*, clone: bool) -> str:
         if clone
         else ""
     )
-    item_id = f",\n           {_sequence(BASE_ITEMS)} AS item_id" if clone else ""
+    item_id = ",\n           ($11::int[])[$10 + level.n] AS item_id" if clone else ""
     items = (
         f""", items AS (
     INSERT INTO {BASE_ITEMS} (id, owner_id, title, content, preview, link)
@@ -77,14 +88,15 @@ WITH source AS MATERIALIZED (
     WHERE s.coord_user_id = $1 AND s.coord_group_id = $2
       AND s.path >= $3 AND s.path < $4 AND length(s.path) = $5
 ), level AS MATERIALIZED (
-    SELECT source.*, np.id AS parent_id
+    SELECT source.*, np.id AS parent_id,
+           row_number() OVER (ORDER BY source.path) AS n
     FROM source JOIN {MAP_ITEMS} np
       ON np.coord_user_id = $6 AND np.coord_group_id = $7
      AND np.path = CASE WHEN length(source.path) = 1 THEN ''
                         ELSE left(source.path, -2) END
 ), drawn AS MATERIALIZED (
-    SELECT level.*, {_sequence(MAP_ITEMS)} AS id{item_id}
-    FROM level ORDER BY level.path
+    SELECT level.*, ($9::int[])[$10 + level.n] AS id{item_id}
+    FROM level
 ){items}
 INSERT INTO {MAP_ITEMS} (id, coord_user_id, coord_group_id, path, item_type,
                            parent_id, origin_id, ref_item_id)
@@ -140,6 +152,9 @@ async def copy_subtree(
                 )
             tree.check_fits(target)
             sql = COPY_LEVEL_CLONED_SQL if clone_content else COPY_LEVEL_SHARED_SQL
+            draw = DRAW_IDS_SQL if clone_content else DRAW_TILE_IDS_SQL
+            ids = list(await conn.fetchrow(draw, tree.size))
+            taken = 0
             for length in range(len(tree.place.path), tree.deepest + 1, 2):
                 status = await conn.execute(
                     sql,
@@ -148,7 +163,11 @@ async def copy_subtree(
                     target.user_id,
                     target.group_id,
                     target.path,
+                    ids[0],
+                    taken,
+                    *ids[1:],
                 )
+                taken += int(status.split()[-1])
                 if length == len(tree.place.path) and status.endswith(" 0"):
                     raise TileNotFoundError(
                         f"no tile at {target.parent} to be the parent of {target}; "

@@ -62,7 +62,7 @@ def neighbourhood_sql(generations: int) -> str:
         f"WITH picked AS MATERIALIZED (\n    {picked}\n)\n"
         f"SELECT picked.*, {_CONTENT}\n"
         f"FROM picked JOIN {BASE_ITEMS} b\n"
-        "ON b.owner_id = picked.coord_user_id AND b.id = picked.ref_item_id\n"
+        "ON b.owner_id = $1 AND b.id = picked.ref_item_id\n"
         "ORDER BY length(picked.path), picked.path"
     )
 

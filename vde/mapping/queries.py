@@ -57,6 +57,8 @@ TILE_AT_SQL = (
 )
 #: $3/$4: the path range; $5: the longest path wanted; $6/$7: LIMIT (NULL: all)
 #: and OFFSET. The outer ORDER BY repeats the page's: a join keeps no order.
+#: The join names the owner ($1), not the page's column: a server sharded by
+#: owner then sends the whole statement to the owner's shard.
 DESCENDANTS_SQL = f"""\
 WITH page AS MATERIALIZED (
     SELECT {select_list(MapItem, "m")}
@@ -68,7 +70,7 @@ WITH page AS MATERIALIZED (
 )
 SELECT page.*, {_CONTENT}
 FROM page
-JOIN {BASE_ITEMS} b ON b.owner_id = page.coord_user_id AND b.id = page.ref_item_id
+JOIN {BASE_ITEMS} b ON b.owner_id = $1 AND b.id = page.ref_item_id
 ORDER BY length(page.path), page.path, page.id"""
 #: A page of DESCENDANTS_SQL (same parameters, $6 not NULL) in index order:
 #: ``vde_map_items_depth_order`` holds each map's non-root tiles by
@@ -90,7 +92,7 @@ WITH page AS MATERIALIZED (
 )
 SELECT page.*, {_CONTENT}
 FROM page
-JOIN {BASE_ITEMS} b ON b.owner_id = page.coord_user_id AND b.id = page.ref_item_id
+JOIN {BASE_ITEMS} b ON b.owner_id = $1 AND b.id = page.ref_item_id
 ORDER BY length(page.path), page.path"""
 CHILDREN_SQL = (
     _TILE_WITH_CONTENT

@@ -1,9 +1,12 @@
-"""Create a user's map and add tiles to it, each in one statement.
+"""Create a user's map and add tiles to it.
 
 A tile and its content are written together (a base item and the tile that
-shows it, in one statement with data-modifying CTEs), and a new tile's parent
-is found from its coordinates, locked FOR NO KEY UPDATE in the same
-statement so it cannot move away before the tile is in. That is the lock the
+shows it, in one statement with data-modifying CTEs). The content's id is
+drawn from its sequence first, by a statement that reads no table, so both
+INSERTs carry their values and a server sharded by owner runs the statement
+on the owner's shard alone. A new tile's parent is found from its
+coordinates first, locked FOR NO KEY UPDATE, so it cannot move away before
+the tile is in. That is the lock the
 tree check's write of the parent takes (a new child writes its parent's row,
 see ``docs/schema.md``): taken at once, two adders under one parent queue
 instead of both holding a weaker lock and deadlocking when each wants the
@@ -29,42 +32,38 @@ from vde.mapping.places import refusing_taken
 from vde.mapping.table_names import BASE_ITEMS, MAP_ITEMS
 from vde.transactions import Executor, transaction_of
 
-_NEW_CONTENT = f"INSERT INTO {BASE_ITEMS} (owner_id, title, content, preview, link)"
+_NEW_CONTENT = f"INSERT INTO {BASE_ITEMS} (id, owner_id, title, content, preview, link)"
+#: The id of a tile's new content.
+DRAW_ITEM_ID_SQL = f"SELECT nextval(pg_get_serial_sequence('{BASE_ITEMS}', 'id'))::int"
 _RETURN_TILE = (
     "SELECT tile.*, item.title, item.content, item.preview, item.link FROM tile, item"
 )
 
-#: $1-$3: the root's coordinates; $4-$7: its content.
-CREATE_MAP_SQL = f"""
+
+def _new_tile(item_type: MapItemType) -> str:
+    """$1-$3: the tile's coordinates; $4: its parent (NULL: a root); $5-$8: its
+    content; $9: the content's id (``DRAW_ITEM_ID_SQL``)."""
+    return f"""
 WITH item AS (
-    {_NEW_CONTENT} VALUES ($1, $4, $5, $6, $7)
+    {_NEW_CONTENT} VALUES ($9, $1, $5, $6, $7, $8)
     RETURNING id, title, content, preview, link
 ), tile AS (
     INSERT INTO {MAP_ITEMS} (coord_user_id, coord_group_id, path, item_type,
                                parent_id, ref_item_id)
-    SELECT $1, $2, $3, '{MapItemType.USER}', NULL, item.id FROM item
+    VALUES ($1, $2, $3, '{item_type}', $4, $9)
     RETURNING *
 )
 {_RETURN_TILE}
 """
 
-#: $1-$3: the new tile's coordinates; $4: its parent's path; $5-$8: content.
-#: No parent there: no row written, none returned.
-ADD_TILE_SQL = f"""
-WITH parent AS (
-    SELECT id FROM {MAP_ITEMS}
-    WHERE coord_user_id = $1 AND coord_group_id = $2 AND path = $4
-    FOR NO KEY UPDATE
-), item AS (
-    {_NEW_CONTENT} SELECT $1, $5, $6, $7, $8 FROM parent
-    RETURNING id, title, content, preview, link
-), tile AS (
-    INSERT INTO {MAP_ITEMS} (coord_user_id, coord_group_id, path, item_type,
-                               parent_id, ref_item_id)
-    SELECT $1, $2, $3, '{MapItemType.BASE}', parent.id, item.id FROM parent, item
-    RETURNING *
-)
-{_RETURN_TILE}
+
+CREATE_MAP_SQL = _new_tile(MapItemType.USER)
+ADD_TILE_SQL = _new_tile(MapItemType.BASE)
+#: $1-$3: the new tile's parent's coordinates.
+LOCK_PARENT_SQL = f"""
+SELECT id FROM {MAP_ITEMS}
+WHERE coord_user_id = $1 AND coord_group_id = $2 AND path = $3
+FOR NO KEY UPDATE
 """
 
 
@@ -92,8 +91,18 @@ async def create_map(
         root = MapCoordinates.root(owner, group_id)
         with refusing_taken(root):
             async with conn.transaction():
+                item_id = await conn.fetchval(DRAW_ITEM_ID_SQL)
                 row = await conn.fetchrow(
-                    CREATE_MAP_SQL, owner, group_id, "", title, content, preview, link
+                    CREATE_MAP_SQL,
+                    owner,
+                    group_id,
+                    "",
+                    None,
+                    title,
+                    content,
+                    preview,
+                    link,
+                    item_id,
                 )
     assert row is not None
     return Tile.model_validate(dict(row))
@@ -121,22 +130,27 @@ async def add_tile(
     _check_content(title, content, preview, link)
     with refusing_taken(coords):
         async with transaction_of(executor) as conn:
+            parent_id = await conn.fetchval(
+                LOCK_PARENT_SQL, coords.user_id, coords.group_id, parent.path
+            )
+            if parent_id is None:
+                raise TileNotFoundError(
+                    f"no tile at {parent} to be the parent of {coords}; "
+                    "add the parent first"
+                )
+            item_id = await conn.fetchval(DRAW_ITEM_ID_SQL)
             row = await conn.fetchrow(
                 ADD_TILE_SQL,
                 coords.user_id,
                 coords.group_id,
                 coords.path,
-                parent.path,
+                parent_id,
                 title,
                 content,
                 preview,
                 link,
+                item_id,
             )
-            if row is None:
-                raise TileNotFoundError(
-                    f"no tile at {parent} to be the parent of {coords}; "
-                    "add the parent first"
-                )
     return Tile.model_validate(dict(row))
 
 
