@@ -348,12 +348,6 @@ class MapMachine(RuleBasedStateMachine):
         if inside(target, tile.place):
             self.refused(InvalidMoveError, call, "move")
             return
-        if target.user_id != tile.place.user_id:
-            # A tile shows its own owner's content: the content key refuses it
-            # (or the coordinates rule, whichever PostgreSQL checks first).
-            taken = (TargetOccupiedError,) if occupant is not None else ()
-            self.refused((asyncpg.ForeignKeyViolationError, *taken), call, "move")
-            return
         if occupant is not None:
             self.refused(TargetOccupiedError, call, "move")
             return
@@ -382,9 +376,6 @@ class MapMachine(RuleBasedStateMachine):
             return
         if inside(a.place, b.place) or inside(b.place, a.place):
             self.refused(InvalidMoveError, call, "swap")
-            return
-        if a.place.user_id != b.place.user_id:
-            self.refused(asyncpg.ForeignKeyViolationError, call, "swap")
             return
         under_a, under_b = self.subtree(a), self.subtree(b)
         assert self.run(call) == len(under_a) + len(under_b)
@@ -415,9 +406,6 @@ class MapMachine(RuleBasedStateMachine):
             return
         if self.at(target) is not None:
             self.refused(TargetOccupiedError, call, "copy")
-            return
-        if not clone and target.user_id != source.place.user_id:
-            self.refused(asyncpg.ForeignKeyViolationError, call, "copy")
             return
         copied = sorted(self.subtree(source), key=lambda t: len(t.place.path))
         top = self.run(call)
