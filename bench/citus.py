@@ -109,7 +109,6 @@ class Row:
     groups: int = 0  # most shard groups one statement reached
     nodes: int = 0
     statements: int = 0
-    two_phase: bool = False
 
 
 def _log(message: str) -> None:
@@ -187,7 +186,6 @@ async def measure(urls: dict[str, str], facts: Facts, runs: int = RUNS) -> list[
             row.statements = len(reached)
             row.groups = max((len(t.groups) for t in reached), default=0)
             row.nodes = max((len(t.nodes) for t in reached), default=0)
-            row.two_phase = log.two_phase_commits() > 0
             rows.append(row)
             _log(
                 f"{name} ({size}): "
@@ -236,7 +234,6 @@ async def _clearing(conns: dict[str, asyncpg.Connection], runs: int) -> list[Row
             len(touched.groups),
             len(touched.nodes),
         )
-        row.two_phase = log.two_phase_commits() > 0
         rows.append(row)
     return rows
 
@@ -244,8 +241,8 @@ async def _clearing(conns: dict[str, asyncpg.Connection], runs: int) -> list[Row
 def table(rows: list[Row]) -> str:
     lines = [
         "| operation | tiles | PostgreSQL 15 (ms) | Citus (ms) | statements on shards "
-        "| most shard groups per statement | nodes | two-phase commit |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| most shard groups per statement | nodes |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         one, citus = (
@@ -253,7 +250,7 @@ def table(rows: list[Row]) -> str:
         )
         lines.append(
             f"| {row.name} | {row.size} | {one:.2f} | {citus:.2f} | {row.statements} "
-            f"| {row.groups} | {row.nodes} | {'yes' if row.two_phase else 'no'} |"
+            f"| {row.groups} | {row.nodes} |"
         )
     return "\n".join(lines)
 
