@@ -65,6 +65,15 @@ def start(url: str, *args: str) -> subprocess.Popen[str]:
     )
 
 
+async def at(conn: asyncpg.Connection, tile_id: int) -> MapCoordinates:
+    """The coordinates of a tile the adopted database holds, to name it by."""
+    row = await conn.fetchrow(
+        "SELECT coord_user_id, coord_group_id, path FROM vde_map_items WHERE id = $1",
+        tile_id,
+    )
+    return MapCoordinates(row["coord_user_id"], row["coord_group_id"], row["path"])
+
+
 async def seed_database(variant: str, dirty: bool) -> AsyncIterator[str]:
     server = server_url()
     name = scratch_name("adopt")
@@ -320,12 +329,14 @@ async def test_clean_seed_is_adopted_without_repair_and_vde_works_on_it(
         assert tile == 14  # ids to 11, 2 containers
         # New writes through vde's helpers: moves, copies, versions.
         # tiles 2, 3, 5, 6, 8 and the container at 1,0
-        assert await move_subtree(conn, 2, MapCoordinates(1, 0, "5")) == 6
+        assert (
+            await move_subtree(conn, await at(conn, 2), MapCoordinates(1, 0, "5")) == 6
+        )
         assert (
             await conn.fetchval("SELECT path FROM vde_map_items WHERE id = 8")
             == "5,0,4,2"
         )
-        copy = await copy_subtree(conn, 4, MapCoordinates(2, 0, "3"))
+        copy = await copy_subtree(conn, await at(conn, 4), MapCoordinates(2, 0, "3"))
         assert (
             await conn.fetchval(
                 "SELECT origin_id FROM vde_map_items WHERE id = $1", copy.id
