@@ -177,7 +177,9 @@ async def test_a_constraint_violation_is_not_retried(vde_db: ScratchDatabase) ->
         item = BaseItem(owner_id=1, title="t", content="c")
         await item.save()
         await BaseItemVersion.insert(
-            BaseItemVersion(base_item=item.id, title="t", content="c", version_number=0)
+            BaseItemVersion(
+                owner_id=1, base_item=item.id, title="t", content="c", version_number=0
+            )
         )
 
     with pytest.raises(asyncpg.CheckViolationError):

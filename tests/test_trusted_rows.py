@@ -92,12 +92,17 @@ async def insert_one_row_in_every_table() -> None:
         )
     ).run()
     await UserMapping.insert(UserMapping(auth_user="u1", mapping_user_id=7)).run()
-    item = (await BaseItem.insert(BaseItem(owner_id=1, title="t", content="c")).run())[
+    item = (await BaseItem.insert(BaseItem(owner_id=7, title="t", content="c")).run())[
         0
     ]["id"]
     await BaseItemVersion.insert(
         BaseItemVersion(
-            base_item=item, title="t", content="c", version_number=1, updated_by="u1"
+            owner_id=7,
+            base_item=item,
+            title="t",
+            content="c",
+            version_number=1,
+            updated_by="u1",
         )
     ).run()
     await MapItem.insert(
@@ -150,8 +155,8 @@ async def test_each_row_is_its_own_model_as_a_validated_one_is(
 ) -> None:
     """Own values; ``model_copy(update=...)`` changes the copy alone."""
     rows = await vde_conn.fetch(
-        "SELECT 1 AS id, 'b' AS title, 'c' AS content, now() AS created_at,"
-        " now() AS updated_at FROM generate_series(1, 3)"
+        "SELECT 1 AS id, 2 AS owner_id, 'b' AS title, 'c' AS content,"
+        " now() AS created_at, now() AS updated_at FROM generate_series(1, 3)"
     )
     first, second, _ = TrustedRows(mapping_models.BaseItemRead).all(rows)
     assert first.__dict__ is not second.__dict__
