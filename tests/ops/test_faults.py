@@ -307,11 +307,16 @@ async def _a_committed_map(vde_conn: asyncpg.Connection) -> int:
 async def _writer_mid_transaction(
     vde_db: ScratchDatabase, item: int
 ) -> tuple[asyncpg.Connection, int]:
-    """A connection (and its backend pid) with 43 uncommitted tiles in map 2."""
+    """A connection (and its backend pid) with 43 uncommitted tiles in map 2,
+    showing owner 2's content (as uncommitted as they are)."""
     writer = await vde_db.connect()
     transaction = writer.transaction()
     await transaction.start()
-    assert await _insert_subtree(writer, 2, item) == 43
+    own = await writer.fetchval(
+        "INSERT INTO vde_base_items (owner_id, title, content)"
+        " VALUES (2, 't', 'c') RETURNING id"
+    )
+    assert await _insert_subtree(writer, 2, own) == 43
     return writer, writer.get_server_pid()
 
 
