@@ -31,11 +31,15 @@ from vde.mapping import (
     tile_at,
     update_content,
 )
+from vde.mapping.copies import DRAW_IDS_SQL, DRAW_TILE_IDS_SQL
 from vde.mapping.deletes import CLEAR_ORIGINS_SQL
+from vde.mapping.tiles import DRAW_ITEM_ID_SQL
 
 OWNER_FILTER = re.compile(r"\bcoord_user_id = \$\d")
 LOCK = re.compile(r"\bFOR (UPDATE|SHARE|NO KEY UPDATE|KEY SHARE)\b")
 EXCEPTIONS = {CLEAR_ORIGINS_SQL}
+#: New ids drawn from the sequences: statements that read no table.
+DRAWS = {DRAW_IDS_SQL, DRAW_TILE_IDS_SQL, DRAW_ITEM_ID_SQL}
 CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
 
 
@@ -150,7 +154,9 @@ async def test_adding_tiles_and_maps_names_the_owner(
     async with logged(vde_conn) as seen:
         await add_tile(vde_conn, MapCoordinates(root.coord_user_id, 0, "3"), "t", "c")
         await create_map(vde_conn, "ada", "Second", "s", group_id=7)
-    assert len(seen) == 3  # add: 1; map: the owner's id, then root and content
+    # add: the parent locked, the content's id drawn, tile and content;
+    # map: the owner's id, the content's id drawn, root and content.
+    assert len(seen) == 6
     for sql in seen:
         _check_owner_filter("add", sql)
 
@@ -171,6 +177,9 @@ def _check_owner_filter(name: str, sql: str) -> None:
         return
     if sql in EXCEPTIONS:
         assert not LOCK.search(sql), (name, sql)
+        return
+    if sql in DRAWS:
+        assert not re.search(r"\b(FROM|JOIN) vde_", sql), (name, sql)
         return
     reads = re.search(r"(FROM|JOIN|UPDATE) vde_map_items\b", sql)
     if not reads:  # only inserts: the owner is the first column it writes
