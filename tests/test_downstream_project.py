@@ -171,7 +171,7 @@ async def test_the_project_runs_as_the_app_role_and_passes_drift_and_lint(
     apps = "--apps=auth,mapping,llm,hexmap"
     every = piccolo(project, vde_db.url, "vde", "lint", apps)
     assert every.returncode == 0, every
-    assert "Found 0 issues in 21 files" in every.stdout
+    assert "Found 0 issues in 22 files" in every.stdout
     assert files(project) == before  # no build/ folder, nothing else either
 
 

@@ -48,7 +48,7 @@ def test_vdes_migrations_pass_with_the_shipped_settings_and_nothing_is_written(
     assert done.returncode == 0, done
     assert f"squawk ({VDE_SETTINGS}): " in done.stdout
     assert "of apps auth, mapping, llm, vde" in done.stdout
-    assert "Found 0 issues in 20 files" in done.stdout
+    assert "Found 0 issues in 21 files" in done.stdout
     assert list(tmp_path.iterdir()) == []  # no build/ folder where it ran
 
 
