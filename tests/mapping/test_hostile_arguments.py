@@ -14,7 +14,6 @@ import asyncio
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import asyncpg
@@ -353,22 +352,28 @@ HELPERS = [
         queries.versions, (None, 1), InvalidCoordinatesError, id="versions-owner"
     ),
     pytest.param(
-        partial(append_version, owner_id=1),
-        (2**31, "t", "c"),
+        append_version,
+        (1, 2**31, "t", "c"),
         InvalidArgumentError,
         id="append_version-id",
     ),
     pytest.param(
-        partial(append_version, owner_id=1),
-        (1, "t\x00", "c"),
+        append_version,
+        (1, 1, "t\x00", "c"),
         InvalidArgumentError,
         id="append_version-text",
     ),
     pytest.param(
-        partial(append_version, owner_id=1),
-        (1, "t", "c", None, None, "\udfff"),
+        append_version,
+        (1, 1, "t", "c", None, None, "\udfff"),
         InvalidArgumentError,
         id="append_version-updated_by",
+    ),
+    pytest.param(
+        append_version,
+        ("1", 1, "t", "c"),
+        InvalidCoordinatesError,
+        id="append_version-owner",
     ),
 ]
 RELATIONS = [

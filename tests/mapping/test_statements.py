@@ -4,7 +4,8 @@
   $n``) and locks rows only through that filter; the one exception is named:
   clearing ``origin_id`` of the deleted tiles' copies, in any owner's map.
 - The number of statements does not depend on the subtree's size, except
-  copy's one statement per level.
+  copy's one statement per level (two when it clones content within one
+  owner's maps: the items, then the tiles).
 """
 
 from __future__ import annotations
@@ -34,12 +35,13 @@ from vde.mapping import (
 from vde.mapping.copies import DRAW_IDS_SQL, DRAW_TILE_IDS_SQL
 from vde.mapping.deletes import CLEAR_ORIGINS_SQL
 from vde.mapping.tiles import DRAW_ITEM_ID_SQL
+from vde.mapping.versions import DRAW_VERSION_ID_SQL
 
 OWNER_FILTER = re.compile(r"\bcoord_user_id = \$\d")
 LOCK = re.compile(r"\bFOR (UPDATE|SHARE|NO KEY UPDATE|KEY SHARE)\b")
 EXCEPTIONS = {CLEAR_ORIGINS_SQL}
 #: New ids drawn from the sequences: statements that read no table.
-DRAWS = {DRAW_IDS_SQL, DRAW_TILE_IDS_SQL, DRAW_ITEM_ID_SQL}
+DRAWS = {DRAW_IDS_SQL, DRAW_TILE_IDS_SQL, DRAW_ITEM_ID_SQL, DRAW_VERSION_ID_SQL}
 CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
 
 
@@ -144,8 +146,8 @@ async def test_statements_name_the_owner_and_do_not_grow_with_the_subtree(
             counts[size] = len(statements)
             for sql in statements:
                 _check_owner_filter(name, sql)
-        extra_levels = 2 if name.startswith("copy") else 0
-        assert counts["43 tiles"] == counts["1 tile"] + extra_levels, (name, counts)
+        per_level = {"copy": 2}.get(name, 1 if name.startswith("copy") else 0)
+        assert counts["43 tiles"] == counts["1 tile"] + 2 * per_level, (name, counts)
 
 
 async def test_adding_tiles_and_maps_names_the_owner(
