@@ -42,6 +42,7 @@ from vde.mapping import (
 from vde.mapping.copies import COPY_LEVEL_CLONED_SQL
 from vde.mapping.deletes import CLEAR_ORIGINS_SQL
 from vde.mapping.invariants import tree_violations, version_gaps
+from vde.mapping.versions import append_version
 from vde.testing.citus import ShardLog, shard_log
 
 Result = TypeVar("Result")
@@ -153,6 +154,12 @@ async def test_a_maps_whole_life_touches_one_shard_group_per_statement(
     )
     versions = await life.call("history", history(conn, one), [a])
     assert [v.version_number for v in versions] == [2, 1]  # newest first
+    imported = await life.call(
+        "append_version",
+        append_version(conn, a, one.ref_item, "imported", "i"),
+        [a],  # its id drawn first: one node, one phase
+    )
+    assert imported == 3
 
     shared = await life.call(
         "copy shared",
@@ -204,7 +211,7 @@ async def test_a_maps_whole_life_touches_one_shard_group_per_statement(
         [a],
         two_phase=True,
     )
-    assert (last.tiles, last.base_items, last.versions) == (2, 2, 2)
+    assert (last.tiles, last.base_items, last.versions) == (2, 2, 3)
     origins = await conn.fetchval(
         "SELECT origin_id FROM vde_map_items WHERE coord_user_id = $1 AND id = $2",
         b,
@@ -213,4 +220,4 @@ async def test_a_maps_whole_life_touches_one_shard_group_per_statement(
     assert origins is None  # Bob's copy points at no deleted tile
     assert await tree_violations(conn) == []
     assert await version_gaps(conn) == []
-    assert len(life.logs) == 25
+    assert len(life.logs) == 26
