@@ -45,8 +45,9 @@ FOR NO KEY UPDATE OF b
 #: $3/$5/$7/$9: their values; $10: updated_by; $11: the item's owner; $12: the
 #: version's id (``DRAW_VERSION_ID_SQL``, so a server sharded by owner runs the
 #: whole statement on the owner's shard). Both parts see the item as it was
-#: before the statement, so the version holds the replaced content. The
-#: version's table has an alias: a sharded server renames the table itself.
+#: before the statement, so the version holds the replaced content. RETURNING
+#: names the table by an alias: Citus 13 sends the INSERT to the shard's table
+#: but keeps a qualified RETURNING's table name ("missing FROM-clause entry").
 EDIT_SQL = f"""
 WITH version AS (
     INSERT INTO {BASE_ITEM_VERSIONS} AS nv
