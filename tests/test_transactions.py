@@ -69,7 +69,7 @@ async def test_piccolo_insert_move_and_version_roll_back_together(
             item = BaseItem(owner_id=1, title="New", content="n")
             await item.save()  # Piccolo, on the tables' engine
             assert await move_subtree(tx, at("1"), MapCoordinates(1, 0, "5")) == 2
-            assert await append_version(tx, item.id, "New", "n", owner_id=1) == 1
+            assert await append_version(tx, 1, item.id, "New", "n") == 1
             # All three are one transaction: the helpers' connection sees the
             # Piccolo insert, and Piccolo sees the helpers' writes.
             assert (
@@ -88,7 +88,7 @@ async def test_the_same_block_commits_all_of_it(tiles: dict[str, int]) -> None:
         item = BaseItem(owner_id=1, title="New", content="n")
         await item.save()
         await move_subtree(tx, at("1"), MapCoordinates(1, 0, "5"))
-        await append_version(tx.connection, item.id, "New", "n", owner_id=1)
+        await append_version(tx.connection, 1, item.id, "New", "n")
     assert (await paths())[tiles["1,4"]] == "5,4"
     assert (await BaseItem.count(), await BaseItemVersion.count()) == (2, 1)
 
@@ -271,7 +271,7 @@ async def test_every_query_helper_takes_a_tx_a_connection_or_a_pool(
         LlmJobResult(id="r1", job_id="j1", user_id="u1", status="pending")
     )
     item = (await BaseItem.select(BaseItem.id).first())["id"]
-    await append_version(vde_db.engine.pool, item, "Ada", "c", owner_id=1)
+    await append_version(vde_db.engine.pool, 1, item, "Ada", "c")
 
     async def read_all(executor: Tx | asyncpg.Connection | asyncpg.Pool) -> None:
         root = MapCoordinates.root(1)

@@ -8,11 +8,11 @@ nodes). A call that stays with one owner commits without a two-phase commit;
 a copy into the other owner's map reads one owner's shard group and writes
 the other's, each part of its statement on one of them.
 
-One statement reaches one shard group but speaks to both nodes: a copy level
-with cloned content. Citus evaluates its id-taking CTE on the coordinator and
-sends that intermediate result to every node before the inserts (which reach
-the owner's shards only); ``CLONE_LEVEL`` names it, and the commit is then
-two-phase. docs/scale-out.md lists it.
+Every call within one owner's maps, edits and cloning copies among them,
+commits in one phase: the new rows' ids are drawn first, so each INSERT goes
+to the owner's node alone. Only a copy into another owner's map has a
+statement on two shard groups (``CLONE_LEVEL``: it reads the source owner's
+and writes the target owner's). docs/scale-out.md lists it.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from vde.mapping import (
 from vde.mapping.copies import COPY_LEVEL_CLONED_SQL
 from vde.mapping.deletes import CLEAR_ORIGINS_SQL
 from vde.mapping.invariants import tree_violations, version_gaps
+from vde.mapping.versions import append_version
 from vde.testing.citus import ShardLog, shard_log
 
 Result = TypeVar("Result")
@@ -90,8 +91,7 @@ class Life:
                 continue
             assert len(touched.groups) == 1, f"{name}: {touched}"
             assert touched.groups <= allowed, f"{name}: another owner's {touched}"
-            if touched.statement.strip() != CLONE_LEVEL:
-                assert len(touched.nodes) == 1, f"{name}: {touched}"
+            assert len(touched.nodes) == 1, f"{name}: {touched}"
         assert (log.two_phase_commits() > 0) == two_phase, name
         return result
 
@@ -144,18 +144,22 @@ async def test_a_maps_whole_life_touches_one_shard_group_per_statement(
     edited = await life.call(
         "update_content",
         update_content(conn, one, title="one, edited"),
-        [a],
-        two_phase=True,  # on the owner's node alone (the version's id: below)
+        [a],  # the version's id drawn first: one node, one phase
     )
     assert edited.title == "one, edited"
     await life.call(
         "update_content by place",
         update_content(conn, home.child(1), content="again"),
         [a],
-        two_phase=True,
     )
     versions = await life.call("history", history(conn, one), [a])
     assert [v.version_number for v in versions] == [2, 1]  # newest first
+    imported = await life.call(
+        "append_version",
+        append_version(conn, a, one.ref_item, "imported", "i"),
+        [a],  # its id drawn first: one node, one phase
+    )
+    assert imported == 3
 
     shared = await life.call(
         "copy shared",
@@ -163,9 +167,7 @@ async def test_a_maps_whole_life_touches_one_shard_group_per_statement(
         [a],
     )
     assert shared.ref_item == one.ref_item and shared.origin == one.id
-    cloned = await life.call(
-        "copy cloned", copy_subtree(conn, one, home.child(5)), [a], two_phase=True
-    )
+    cloned = await life.call("copy cloned", copy_subtree(conn, one, home.child(5)), [a])
     assert cloned.ref_item != one.ref_item
     across = await life.call(
         "copy across owners",
@@ -209,7 +211,7 @@ async def test_a_maps_whole_life_touches_one_shard_group_per_statement(
         [a],
         two_phase=True,
     )
-    assert (last.tiles, last.base_items, last.versions) == (2, 2, 2)
+    assert (last.tiles, last.base_items, last.versions) == (2, 2, 3)
     origins = await conn.fetchval(
         "SELECT origin_id FROM vde_map_items WHERE coord_user_id = $1 AND id = $2",
         b,
@@ -218,4 +220,4 @@ async def test_a_maps_whole_life_touches_one_shard_group_per_statement(
     assert origins is None  # Bob's copy points at no deleted tile
     assert await tree_violations(conn) == []
     assert await version_gaps(conn) == []
-    assert len(life.logs) == 25
+    assert len(life.logs) == 26

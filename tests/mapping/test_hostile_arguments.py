@@ -14,7 +14,6 @@ import asyncio
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import asyncpg
@@ -347,39 +346,72 @@ HELPERS = [
         queries.children, (2**31, 1), InvalidCoordinatesError, id="children-owner"
     ),
     pytest.param(queries.copies, (1, True), InvalidArgumentTypeError, id="copies"),
-    pytest.param(
-        queries.copies, ("1", 1), InvalidCoordinatesError, id="copies-owner"
-    ),
+    pytest.param(queries.copies, ("1", 1), InvalidCoordinatesError, id="copies-owner"),
     pytest.param(queries.versions, (1, 2**63), InvalidArgumentError, id="versions"),
     pytest.param(
         queries.versions, (None, 1), InvalidCoordinatesError, id="versions-owner"
     ),
     pytest.param(
-        partial(append_version, owner_id=1),
-        (2**31, "t", "c"),
+        append_version,
+        (1, 2**31, "t", "c"),
         InvalidArgumentError,
         id="append_version-id",
     ),
     pytest.param(
-        partial(append_version, owner_id=1),
-        (1, "t\x00", "c"),
+        append_version,
+        (1, 1, "t\x00", "c"),
         InvalidArgumentError,
         id="append_version-text",
     ),
     pytest.param(
-        partial(append_version, owner_id=1),
-        (1, "t", "c", None, None, "\udfff"),
+        append_version,
+        (1, 1, "t", "c", None, None, "\udfff"),
         InvalidArgumentError,
         id="append_version-updated_by",
     ),
+    pytest.param(
+        append_version,
+        ("1", 1, "t", "c"),
+        InvalidCoordinatesError,
+        id="append_version-owner",
+    ),
 ]
 RELATIONS = [
-    pytest.param(relations.children_of, 2**31, InvalidArgumentError, id="children_of"),
-    pytest.param(relations.copies_of, "1", InvalidArgumentTypeError, id="copies_of"),
-    pytest.param(relations.tiles_showing, 0, InvalidArgumentError, id="tiles_showing"),
-    pytest.param(relations.versions_of, 2**63, InvalidArgumentError, id="versions_of"),
     pytest.param(
-        relations.user_mapping_of, "u\x00", InvalidArgumentError, id="user_mapping_of"
+        relations.children_of, (7, 2**31), InvalidArgumentError, id="children_of"
+    ),
+    pytest.param(
+        relations.children_of,
+        (None, 1),
+        InvalidCoordinatesError,
+        id="children_of-owner",
+    ),
+    pytest.param(
+        relations.copies_of, (7, "1"), InvalidArgumentTypeError, id="copies_of"
+    ),
+    pytest.param(
+        relations.copies_of, (True, 1), InvalidCoordinatesError, id="copies_of-owner"
+    ),
+    pytest.param(
+        relations.tiles_showing, (7, 0), InvalidArgumentError, id="tiles_showing"
+    ),
+    pytest.param(
+        relations.tiles_showing,
+        (2**31, 1),
+        InvalidCoordinatesError,
+        id="tiles_showing-owner",
+    ),
+    pytest.param(
+        relations.versions_of, (7, 2**63), InvalidArgumentError, id="versions_of"
+    ),
+    pytest.param(
+        relations.versions_of, ("7", 1), InvalidCoordinatesError, id="versions_of-owner"
+    ),
+    pytest.param(
+        relations.user_mapping_of,
+        ("u\x00",),
+        InvalidArgumentError,
+        id="user_mapping_of",
     ),
 ]
 
@@ -403,10 +435,10 @@ async def test_the_other_helpers_refuse_hostile_arguments_before_any_sql(
     assert await snapshot(vde_conn) == before
 
 
-@pytest.mark.parametrize(("relation", "argument", "error"), RELATIONS)
+@pytest.mark.parametrize(("relation", "arguments", "error"), RELATIONS)
 def test_the_relations_refuse_hostile_arguments_when_built(
-    relation: Callable[[Any], Any], argument: Any, error: type[VdeError]
+    relation: Callable[..., Any], arguments: tuple[Any, ...], error: type[VdeError]
 ) -> None:
     with pytest.raises(VdeError) as caught:
-        relation(argument)
+        relation(*arguments)
     assert type(caught.value) is error, caught.value

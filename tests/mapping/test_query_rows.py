@@ -26,7 +26,7 @@ async def small_map(
     await add_tile(one, 4, origin_id=home.root["id"])
     await add_tile(home.root, 2)
     for title in ("first", "second"):
-        await append_version(vde_conn, home.item["id"], title, "c", owner_id=1)
+        await append_version(vde_conn, 1, home.item["id"], title, "c")
     return {"root": home.root, "one": one, "item": home.item}
 
 
@@ -77,8 +77,13 @@ async def test_a_page_of_tiles_equals_the_validated_tiles_field_for_field(
     """Values, their order in JSON, which fields count as set, the empty slots."""
     page = await queries.descendants(vde_conn, MapCoordinates.root(1), limit=10)
     rows = await vde_conn.fetch(
-        queries.DESCENDANTS_PAGE_SQL, 1, 0, *MapCoordinates.root(1).descendant_bounds(),
-        MapCoordinates.root(1).descendant_length_limit(None), 10, 0,
+        queries.DESCENDANTS_PAGE_SQL,
+        1,
+        0,
+        *MapCoordinates.root(1).descendant_bounds(),
+        MapCoordinates.root(1).descendant_length_limit(None),
+        10,
+        0,
     )
     assert len(page) == len(rows) == 3
     for built, row in zip(page, rows, strict=True):

@@ -21,6 +21,7 @@ class Tree:
     """Map (7, 0): root '' (Ada) -> '1' (Idea) -> '1,2' (Detail), and '2' (Idea).
 
     Map (7, 1): root '' (Ada) -> '3', a copy of tile '1' (origin), showing Idea.
+    Map (8, 0): root '' (Bob) -> '4', a copy of tile '1' showing Bob's own Idea.
     """
 
     root: int
@@ -31,12 +32,14 @@ class Tree:
     ada: int
     idea: int
     detail: int
+    bobs_copy: int
+    bobs_idea: int
 
 
-async def tile(path, content, parent=None, group=0, origin=None) -> int:
+async def tile(path, content, parent=None, group=0, origin=None, owner=7) -> int:
     kind = MapItemType.BASE if parent else MapItemType.USER
     row = MapItem(
-        coord_user_id=7,
+        coord_user_id=owner,
         coord_group_id=group,
         path=path,
         item_type=kind,
@@ -48,8 +51,8 @@ async def tile(path, content, parent=None, group=0, origin=None) -> int:
     return row.id
 
 
-async def content(title) -> int:
-    row = BaseItem(owner_id=7, title=title, content=f"About {title}")
+async def content(title, owner=7) -> int:
+    row = BaseItem(owner_id=owner, title=title, content=f"About {title}")
     await row.save()
     return row.id
 
@@ -69,6 +72,9 @@ async def tree(vde_db) -> Tree:
     two = await tile("2", idea, parent=root)
     other_root = await tile("", ada, group=1)
     copy = await tile("3", idea, parent=other_root, group=1, origin=one)
+    bob, bobs_idea = await content("Bob", owner=8), await content("Idea", owner=8)
+    bobs_root = await tile("", bob, owner=8)
+    bobs_copy = await tile("4", bobs_idea, parent=bobs_root, origin=one, owner=8)
     for number in (1, 2):
         await BaseItemVersion.insert(
             BaseItemVersion(
@@ -79,13 +85,13 @@ async def tree(vde_db) -> Tree:
                 version_number=number,
             )
         ).run()
-    return Tree(root, one, one_two, two, copy, ada, idea, detail)
+    return Tree(root, one, one_two, two, copy, ada, idea, detail, bobs_copy, bobs_idea)
 
 
 async def test_map_item_to_its_base_item_by_ref(tree):
     rows = (
         await MapItem.select(MapItem.path, MapItem.ref_item.title)
-        .where(MapItem.coord_group_id == 0)
+        .where((MapItem.coord_user_id == 7) & (MapItem.coord_group_id == 0))
         .order_by(MapItem.path)
     )
     assert [(r["path"], r["ref_item_id.title"]) for r in rows] == [
@@ -116,30 +122,48 @@ async def test_map_item_to_its_origin(tree):
 
 
 async def test_map_item_to_its_children(tree):
-    rows = await children_of(tree.root).order_by(MapItem.path)
+    rows = await children_of(7, tree.root).order_by(MapItem.path)
     assert [r["id"] for r in rows] == [tree.one, tree.two]
-    assert await children_of(tree.one_two) == []
+    assert await children_of(7, tree.one_two) == []
+    assert await children_of(8, tree.root) == []  # the children are Ada's
 
 
-async def test_map_item_to_its_copies(tree):
-    assert [r["id"] for r in await copies_of(tree.one)] == [tree.copy]
-    assert await copies_of(tree.two) == []
+async def test_map_item_to_its_copies_in_each_owners_maps(tree):
+    assert [r["id"] for r in await copies_of(7, tree.one)] == [tree.copy]
+    assert [r["id"] for r in await copies_of(8, tree.one)] == [tree.bobs_copy]
+    assert await copies_of(7, tree.two) == []
 
 
 async def test_base_item_to_the_map_items_showing_it(tree):
-    rows = await tiles_showing(tree.idea).order_by(MapItem.id)
+    rows = await tiles_showing(7, tree.idea).order_by(MapItem.id)
     assert [r["id"] for r in rows] == [tree.one, tree.two, tree.copy]
+    assert await tiles_showing(8, tree.idea) == []
+    shows = await tiles_showing(8, tree.bobs_idea)
+    assert [r["id"] for r in shows] == [tree.bobs_copy]
 
 
 async def test_base_item_to_its_versions(tree):
-    rows = await versions_of(tree.idea).order_by(
+    rows = await versions_of(7, tree.idea).order_by(
         BaseItemVersion.version_number, ascending=False
     )
     assert [(r["version_number"], r["title"]) for r in rows] == [
         (2, "Idea v2"),
         (1, "Idea v1"),
     ]
-    assert await versions_of(tree.ada) == []
+    assert await versions_of(7, tree.ada) == []
+    assert await versions_of(8, tree.idea) == []  # Ada's item's history
+
+
+@pytest.mark.parametrize(
+    "relation", [children_of, copies_of, tiles_showing, versions_of]
+)
+def test_each_relation_filters_by_the_owner_first(relation):
+    """The owner's column in the filter lets a server sharded by owner answer
+    from one shard."""
+    query = relation(7, 1)
+    column = "owner_id" if relation is versions_of else "coord_user_id"
+    table = query.table._meta.tablename
+    assert f'WHERE ("{table}"."{column}" = 7 AND' in str(query), str(query)
 
 
 async def test_version_to_its_base_item(tree):

@@ -76,9 +76,7 @@ async def a_maps_life(conn: asyncpg.Connection) -> None:
     await update_content(conn, home.child(1), content="edited again")
     await history(conn, one)
     await history(conn, home.child(1))
-    await append_version(
-        conn, one.ref_item, "imported", "i", owner_id=ada.coord_user_id
-    )
+    await append_version(conn, ada.coord_user_id, one.ref_item, "imported", "i")
     await tile_at(conn, home.child(3))
     await descendants(conn, home)
     await descendants(conn, home, generations=1, limit=2, offset=1)

@@ -4,7 +4,8 @@
   $n``) and locks rows only through that filter; the one exception is named:
   clearing ``origin_id`` of the deleted tiles' copies, in any owner's map.
 - The number of statements does not depend on the subtree's size, except
-  copy's one statement per level.
+  copy's one statement per level (two when it clones content within one
+  owner's maps: the items, then the tiles).
 """
 
 from __future__ import annotations
@@ -31,15 +32,17 @@ from vde.mapping import (
     tile_at,
     update_content,
 )
+from vde.mapping.content import EDIT_SQL, LOCK_CONTENT_SQL
 from vde.mapping.copies import DRAW_IDS_SQL, DRAW_TILE_IDS_SQL
 from vde.mapping.deletes import CLEAR_ORIGINS_SQL
 from vde.mapping.tiles import DRAW_ITEM_ID_SQL
+from vde.mapping.versions import DRAW_VERSION_ID_SQL, append_version
 
 OWNER_FILTER = re.compile(r"\bcoord_user_id = \$\d")
 LOCK = re.compile(r"\bFOR (UPDATE|SHARE|NO KEY UPDATE|KEY SHARE)\b")
 EXCEPTIONS = {CLEAR_ORIGINS_SQL}
 #: New ids drawn from the sequences: statements that read no table.
-DRAWS = {DRAW_IDS_SQL, DRAW_TILE_IDS_SQL, DRAW_ITEM_ID_SQL}
+DRAWS = {DRAW_IDS_SQL, DRAW_TILE_IDS_SQL, DRAW_ITEM_ID_SQL, DRAW_VERSION_ID_SQL}
 CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
 
 
@@ -144,8 +147,8 @@ async def test_statements_name_the_owner_and_do_not_grow_with_the_subtree(
             counts[size] = len(statements)
             for sql in statements:
                 _check_owner_filter(name, sql)
-        extra_levels = 2 if name.startswith("copy") else 0
-        assert counts["43 tiles"] == counts["1 tile"] + extra_levels, (name, counts)
+        per_level = {"copy": 2}.get(name, 1 if name.startswith("copy") else 0)
+        assert counts["43 tiles"] == counts["1 tile"] + 2 * per_level, (name, counts)
 
 
 async def test_adding_tiles_and_maps_names_the_owner(
@@ -159,6 +162,21 @@ async def test_adding_tiles_and_maps_names_the_owner(
     assert len(seen) == 6
     for sql in seen:
         _check_owner_filter("add", sql)
+
+
+async def test_a_new_version_has_its_id_drawn_before_the_insert(
+    root: Tile, vde_conn: asyncpg.Connection
+) -> None:
+    owner, home = root.coord_user_id, MapCoordinates.root(root.coord_user_id)
+    async with logged(vde_conn) as seen:
+        await update_content(vde_conn, home, title="t")
+    # the tile and its content locked, the version's id drawn, then the edit
+    assert seen == [LOCK_CONTENT_SQL, DRAW_VERSION_ID_SQL, EDIT_SQL]
+    async with logged(vde_conn) as seen:
+        assert await append_version(vde_conn, owner, root.ref_item, "i", "c") == 2
+    # the item locked, its next number read, the version's id drawn, the insert
+    assert len(seen) == 4 and seen[2] == DRAW_VERSION_ID_SQL, seen
+    assert re.search(r"VALUES \(\$1, \$2,", seen[3]), seen[3]  # id, owner given
 
 
 async def _move_stale_tile(

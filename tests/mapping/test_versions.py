@@ -19,17 +19,10 @@ async def test_versions_are_numbered_from_one(
     home: Any, vde_conn: asyncpg.Connection
 ) -> None:
     item = home.item["id"]
-    assert await append_version(vde_conn, item, "Ada", "v1", owner_id=1) == 1
+    assert await append_version(vde_conn, 1, item, "Ada", "v1") == 1
     assert (
         await append_version(
-            vde_conn,
-            item,
-            "Ada",
-            "v2",
-            preview="p",
-            link="l",
-            updated_by="u1",
-            owner_id=1,
+            vde_conn, 1, item, "Ada", "v2", preview="p", link="l", updated_by="u1"
         )
         == 2
     )
@@ -52,9 +45,7 @@ async def test_sixteen_concurrent_editors_get_one_to_sixteen(
     try:
         numbers = await asyncio.gather(
             *(
-                append_version(
-                    conn, item, "Ada", f"edit {n}", updated_by=f"e{n}", owner_id=1
-                )
+                append_version(conn, 1, item, "Ada", f"edit {n}", updated_by=f"e{n}")
                 for n, conn in enumerate(editors)
             )
         )
@@ -77,14 +68,14 @@ async def test_versions_of_different_items_count_separately(
     home: Any, insert: Any, vde_conn: asyncpg.Connection
 ) -> None:
     other = await insert("vde_base_items", owner_id=1, title="Notes", content="c")
-    await append_version(vde_conn, home.item["id"], "Ada", "v1", owner_id=1)
-    assert await append_version(vde_conn, other["id"], "Notes", "v1", owner_id=1) == 1
+    await append_version(vde_conn, 1, home.item["id"], "Ada", "v1")
+    assert await append_version(vde_conn, 1, other["id"], "Notes", "v1") == 1
 
 
 async def test_unknown_item_is_refused_by_the_foreign_key(
     home: Any, vde_conn: asyncpg.Connection
 ) -> None:
     with pytest.raises(ForeignKeyViolationError) as caught:
-        await append_version(vde_conn, home.item["id"] + 1000, "x", "y", owner_id=1)
+        await append_version(vde_conn, 1, home.item["id"] + 1000, "x", "y")
     assert caught.value.constraint_name == "vde_base_item_versions_base_item_id_fkey"
     assert await vde_conn.fetchval("SELECT count(*) FROM vde_base_item_versions") == 0

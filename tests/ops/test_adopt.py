@@ -343,7 +343,7 @@ async def test_clean_seed_is_adopted_without_repair_and_vde_works_on_it(
             )
             == 4
         )
-        assert await append_version(conn, 2, "Item 2", "v3", owner_id=1) == 3
+        assert await append_version(conn, 1, 2, "Item 2", "v3") == 3
         version = await conn.fetchval("SELECT max(id) FROM vde_base_item_versions")
         assert version == 6  # 3 original, 2 copied
         mapping = await conn.fetchval(

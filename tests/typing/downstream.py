@@ -28,7 +28,7 @@ async def rename_and_move(tile: Tile, title: str) -> int:
         item = tile.ref_item
         await BaseItem.update({BaseItem.title: title}).where(BaseItem.id == item)
         moved: int = await move_subtree(tx, tile, MapCoordinates(1, 0, "4"))
-        await append_version(tx, item, title, "content", owner_id=tile.coord_user_id)
+        await append_version(tx, tile.coord_user_id, item, title, "content")
         return moved
 
     return await run_atomic(work)

@@ -20,7 +20,7 @@ from vde.mapping.places import TileRef, find_tile
 from vde.mapping.queries import versions
 from vde.mapping.table_names import BASE_ITEM_VERSIONS, BASE_ITEMS, MAP_ITEMS
 from vde.mapping.tables import MapItem
-from vde.mapping.versions import NEXT_VERSION_NUMBER
+from vde.mapping.versions import DRAW_VERSION_ID_SQL, NEXT_VERSION_NUMBER
 from vde.sql import select_list
 from vde.transactions import Executor, connection_of, transaction_of
 
@@ -42,19 +42,22 @@ FOR NO KEY UPDATE OF b
 """
 
 #: $1: the item; $2/$4/$6/$8: whether title/content/preview/link were given,
-#: $3/$5/$7/$9: their values; $10: updated_by; $11: the item's owner. Both
-#: parts see the item as it was before the statement, so the version holds the
-#: replaced content.
+#: $3/$5/$7/$9: their values; $10: updated_by; $11: the item's owner; $12: the
+#: version's id (``DRAW_VERSION_ID_SQL``, so a server sharded by owner runs the
+#: whole statement on the owner's shard). Both parts see the item as it was
+#: before the statement, so the version holds the replaced content. RETURNING
+#: names the table by an alias: Citus 13 sends the INSERT to the shard's table
+#: but keeps a qualified RETURNING's table name ("missing FROM-clause entry").
 EDIT_SQL = f"""
 WITH version AS (
-    INSERT INTO {BASE_ITEM_VERSIONS}
-        (owner_id, base_item_id, title, content, preview, link, version_number,
-         updated_by)
-    SELECT b.owner_id, b.id, b.title, b.content, b.preview, b.link,
+    INSERT INTO {BASE_ITEM_VERSIONS} AS nv
+        (id, owner_id, base_item_id, title, content, preview, link,
+         version_number, updated_by)
+    SELECT $12, b.owner_id, b.id, b.title, b.content, b.preview, b.link,
            {NEXT_VERSION_NUMBER.format(owner="$11")},
            $10
     FROM {BASE_ITEMS} b WHERE b.owner_id = $11 AND b.id = $1
-    RETURNING version_number
+    RETURNING nv.version_number
 )
 UPDATE {BASE_ITEMS} SET
     title = CASE WHEN $2 THEN $3 ELSE title END,
@@ -107,8 +110,14 @@ async def update_content(
         args += [name in given, given.get(name)]
     async with transaction_of(executor) as conn:
         row = await find_tile(conn, tile, LOCK_CONTENT_SQL)
+        version_id = await conn.fetchval(DRAW_VERSION_ID_SQL)
         edited = await conn.fetchrow(
-            EDIT_SQL, row["ref_item_id"], *args, updated_by, row["coord_user_id"]
+            EDIT_SQL,
+            row["ref_item_id"],
+            *args,
+            updated_by,
+            row["coord_user_id"],
+            version_id,
         )
     assert edited is not None
     return Tile.model_validate({**dict(row), **dict(edited)})

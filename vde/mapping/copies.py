@@ -10,9 +10,12 @@ owned by the target's owner, with the source's title, content, preview and
 link, so the copy can be edited alone. The ids of the copies and their items
 are drawn from their sequences first, all at once, by a statement that reads
 no table (a sharded server draws them where the sequences live), and each
-level takes its share, so the same statement can insert the items and the
-tiles that show them: one INSERT per level into ``vde_map_items`` and one
-into ``vde_base_items``, each writing the target owner's rows only. Versions are
+level takes its share. Into another owner's map one statement per level
+inserts the items and the tiles that show them; within one owner's maps the
+level's items go first, in a statement of their own, then the tiles, each
+INSERT alone in its statement: a server sharded by owner runs each on the
+owner's shard and commits in one phase. Either way each INSERT writes the
+target owner's rows only. Versions are
 not copied: a clone starts a history of its own. ``clone_content=False``
 makes copies show the source's base items, within the source owner's maps
 only (a tile shows only its own owner's content).
@@ -50,12 +53,24 @@ DRAW_IDS_SQL = (
 )
 
 
-def _copy_level(*, clone: bool) -> str:
+_SOURCE_LEVEL = f"""
+    SELECT s.id AS origin_id, s.ref_item_id,
+           $8 || substr(s.path, length($3) + 1) AS path{{content}}
+    FROM {MAP_ITEMS} s{{joined}}
+    WHERE s.coord_user_id = $1 AND s.coord_group_id = $2
+      AND s.path >= $3 AND s.path < $4 AND length(s.path) = $5"""
+_CONTENT = ", b.title, b.content, b.preview, b.link"
+_JOINED = f"""
+    JOIN {BASE_ITEMS} b ON b.owner_id = s.coord_user_id AND b.id = s.ref_item_id"""
+
+
+def _copy_level(*, items: bool, ref: str) -> str:
     """The statement that copies one level: its source tiles with the place,
     parent and content of their copies. $1-$4: source subtree (owner, group,
     path range); $5: path length of the level; $6-$8: target (owner, group,
     path); $9: the ids drawn for the copies, $10: how many earlier levels
-    took; $11: the ids drawn for their items (``clone``).
+    took; $11: the ids drawn for their items (``ref`` or ``items``). ``ref``:
+    what a copy shows; ``items``: the statement also inserts the items.
 
     Each part reads one owner's rows: ``source`` the source owner's,
     ``level`` the target owner's (the copies' parents), ``drawn`` neither (it
@@ -63,30 +78,20 @@ def _copy_level(*, clone: bool) -> str:
     owner's rows from ``drawn``. So a server sharded by owner runs each part
     on one shard.
     """
-    content = ", b.title, b.content, b.preview, b.link" if clone else ""
-    joined = (
-        f"\n    JOIN {BASE_ITEMS} b"
-        " ON b.owner_id = s.coord_user_id AND b.id = s.ref_item_id"
-        if clone
-        else ""
+    source = _SOURCE_LEVEL.format(
+        content=_CONTENT if items else "", joined=_JOINED if items else ""
     )
-    item_id = ",\n           ($11::int[])[$10 + level.n] AS item_id" if clone else ""
-    items = (
+    item_id = ",\n           ($11::int[])[$10 + level.n] AS item_id" if items else ""
+    inserted = (
         f""", items AS (
     INSERT INTO {BASE_ITEMS} (id, owner_id, title, content, preview, link)
     SELECT item_id, $6, title, content, preview, link FROM drawn
 )"""
-        if clone
+        if items
         else ""
     )
-    ref = "drawn.item_id" if clone else "drawn.ref_item_id"
     return f"""
-WITH source AS MATERIALIZED (
-    SELECT s.id AS origin_id, s.ref_item_id,
-           $8 || substr(s.path, length($3) + 1) AS path{content}
-    FROM {MAP_ITEMS} s{joined}
-    WHERE s.coord_user_id = $1 AND s.coord_group_id = $2
-      AND s.path >= $3 AND s.path < $4 AND length(s.path) = $5
+WITH source AS MATERIALIZED ({source}
 ), level AS MATERIALIZED (
     SELECT source.*, np.id AS parent_id,
            row_number() OVER (ORDER BY source.path) AS n
@@ -97,7 +102,7 @@ WITH source AS MATERIALIZED (
 ), drawn AS MATERIALIZED (
     SELECT level.*, ($9::int[])[$10 + level.n] AS id{item_id}
     FROM level
-){items}
+){inserted}
 INSERT INTO {MAP_ITEMS} (id, coord_user_id, coord_group_id, path, item_type,
                            parent_id, origin_id, ref_item_id)
 SELECT drawn.id, $6, $7, drawn.path, '{MapItemType.BASE}', drawn.parent_id,
@@ -106,8 +111,24 @@ FROM drawn
 """
 
 
-COPY_LEVEL_SHARED_SQL = _copy_level(clone=False)
-COPY_LEVEL_CLONED_SQL = _copy_level(clone=True)
+COPY_LEVEL_SHARED_SQL = _copy_level(items=False, ref="drawn.ref_item_id")
+#: Into another owner's map: the items and the tiles in one statement.
+COPY_LEVEL_CLONED_SQL = _copy_level(items=True, ref="drawn.item_id")
+#: Within one owner's maps, first the level's items (``CLONE_LEVEL_ITEMS_SQL``),
+#: then the tiles that show them: each INSERT alone in its statement, so a
+#: server sharded by owner runs it on the owner's shard and commits in one phase.
+COPY_LEVEL_CLONES_SQL = _copy_level(items=False, ref="($11::int[])[$10 + drawn.n]")
+#: The level's new items, numbered as ``COPY_LEVEL_CLONES_SQL`` numbers their
+#: tiles (by path); $1-$5 and $8 as there, $6: the owner; $7: the ids drawn
+#: for the items, $9: how many earlier levels took.
+CLONE_LEVEL_ITEMS_SQL = f"""
+WITH source AS MATERIALIZED ({_SOURCE_LEVEL.format(content=_CONTENT, joined=_JOINED)}
+)
+INSERT INTO {BASE_ITEMS} (id, owner_id, title, content, preview, link)
+SELECT ($7::int[])[$9 + row_number() OVER (ORDER BY source.path)], $6,
+       title, content, preview, link
+FROM source
+"""
 
 
 async def copy_subtree(
@@ -151,15 +172,27 @@ async def copy_subtree(
                     f"tile {tree.id} cannot be copied into its own subtree ({target})"
                 )
             tree.check_fits(target)
-            sql = COPY_LEVEL_CLONED_SQL if clone_content else COPY_LEVEL_SHARED_SQL
+            across = owner != target.user_id
+            sql = COPY_LEVEL_SHARED_SQL
+            if clone_content:
+                sql = COPY_LEVEL_CLONED_SQL if across else COPY_LEVEL_CLONES_SQL
             draw = DRAW_IDS_SQL if clone_content else DRAW_TILE_IDS_SQL
             ids = list(await conn.fetchrow(draw, tree.size))
             taken = 0
             for length in range(len(tree.place.path), tree.deepest + 1, 2):
+                source_level = (*coordinates_args(tree.place), length)
+                if clone_content and not across:
+                    await conn.execute(
+                        CLONE_LEVEL_ITEMS_SQL,
+                        *source_level,
+                        owner,
+                        ids[1],
+                        target.path,
+                        taken,
+                    )
                 status = await conn.execute(
                     sql,
-                    *coordinates_args(tree.place),
-                    length,
+                    *source_level,
                     target.user_id,
                     target.group_id,
                     target.path,

@@ -8,6 +8,8 @@ unrun Piccolo queries, for a query of your own: chain ``.where()``,
 relations need no helper: traverse the foreign key, e.g.
 ``MapItem.select(MapItem.ref_item.title, MapItem.parent.path)``,
 ``BaseItemVersion.base_item.title``, ``UserMapping.auth_user.email``.
+The map's helpers take the map owner first, as the reads do, and filter by
+it: a server sharded by owner then answers from the owner's shard alone.
 
 ``user_mapping_of`` is a plain ``where``: Piccolo 1.38's ``ForeignKey.reverse()``
 builds its join from the attribute name (``auth_user``), not ``db_column_name``
@@ -18,32 +20,49 @@ from __future__ import annotations
 
 from piccolo.query.methods.select import First, Select
 
-from vde.mapping.arguments import check_id, check_user_id
+from vde.mapping.arguments import check_id, check_map_number, check_user_id
 from vde.mapping.tables import BaseItemVersion, MapItem, UserMapping
 
 
-def children_of(tile_id: int) -> Select[MapItem]:
-    """The tiles whose parent is ``tile_id``."""
+def children_of(owner_id: int, tile_id: int) -> Select[MapItem]:
+    """The tiles whose parent is tile ``tile_id`` of owner ``owner_id`` (they
+    are in its owner's map)."""
+    check_map_number("owner_id", owner_id)
     check_id("tile_id", tile_id)
-    return MapItem.select().where(MapItem.parent == tile_id)
+    return MapItem.select().where(
+        (MapItem.coord_user_id == owner_id) & (MapItem.parent == tile_id)
+    )
 
 
-def copies_of(tile_id: int) -> Select[MapItem]:
-    """The tiles copied from ``tile_id`` (their ``origin``)."""
+def copies_of(owner_id: int, tile_id: int) -> Select[MapItem]:
+    """The tiles in ``owner_id``'s maps copied from tile ``tile_id`` (their
+    ``origin``), which may be any owner's: ask each owner whose maps may hold
+    copies."""
+    check_map_number("owner_id", owner_id)
     check_id("tile_id", tile_id)
-    return MapItem.select().where(MapItem.origin == tile_id)
+    return MapItem.select().where(
+        (MapItem.coord_user_id == owner_id) & (MapItem.origin == tile_id)
+    )
 
 
-def tiles_showing(base_item_id: int) -> Select[MapItem]:
-    """The tiles (map items) that show base item ``base_item_id``."""
+def tiles_showing(owner_id: int, base_item_id: int) -> Select[MapItem]:
+    """The tiles that show base item ``base_item_id`` of owner ``owner_id`` (a
+    tile shows only its own owner's content)."""
+    check_map_number("owner_id", owner_id)
     check_id("base_item_id", base_item_id)
-    return MapItem.select().where(MapItem.ref_item == base_item_id)
+    return MapItem.select().where(
+        (MapItem.coord_user_id == owner_id) & (MapItem.ref_item == base_item_id)
+    )
 
 
-def versions_of(base_item_id: int) -> Select[BaseItemVersion]:
-    """The saved versions of base item ``base_item_id``."""
+def versions_of(owner_id: int, base_item_id: int) -> Select[BaseItemVersion]:
+    """The saved versions of base item ``base_item_id`` of owner ``owner_id``."""
+    check_map_number("owner_id", owner_id)
     check_id("base_item_id", base_item_id)
-    return BaseItemVersion.select().where(BaseItemVersion.base_item == base_item_id)
+    return BaseItemVersion.select().where(
+        (BaseItemVersion.owner_id == owner_id)
+        & (BaseItemVersion.base_item == base_item_id)
+    )
 
 
 def user_mapping_of(user_id: str) -> First:
