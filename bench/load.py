@@ -228,7 +228,7 @@ class Client:
     async def append_version(self) -> None:
         item = self.items[self.rng.randrange(HOT_ITEMS)]
         await append_version(
-            self.conn, item, "title", "content", updated_by="load", owner_id=OWNER
+            self.conn, OWNER, item, "title", "content", updated_by="load"
         )
 
 
