@@ -31,7 +31,7 @@ from typing import Any
 import asyncpg
 
 from bench import seed_schema
-from bench.databases import Side, _copy_all, _finish
+from bench.databases import Side, _finish, copy_all
 from bench.generate import BIG_MAP_OWNER, RANDOM_SEED, Dataset, Facts, generate
 from bench.operations import VDE, _subtree, _tile
 from bench.progress import Progress
@@ -131,7 +131,7 @@ async def _load(url: str, dataset: Dataset, citus: bool) -> float:
     side = Side("vde", url, {k: v[0] for k, v in seed_schema.TABLES.items()})
     progress = Progress("loading", dataset.row_count())
     try:
-        await _copy_all(side, dataset, progress)
+        await copy_all(side, dataset, progress)
     finally:
         progress.close()
     await _finish(side, [])

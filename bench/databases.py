@@ -101,7 +101,7 @@ def _convert(
     ]
 
 
-async def _copy_all(side: Side, dataset: Dataset, progress: Progress) -> None:
+async def copy_all(side: Side, dataset: Dataset, progress: Progress) -> None:
     conn = await asyncpg.connect(side.url)
     try:
         for logical in LOAD_ORDER:
@@ -119,6 +119,20 @@ async def _copy_all(side: Side, dataset: Dataset, progress: Progress) -> None:
         await conn.close()
 
 
+async def restart_identities(conn: asyncpg.Connection) -> None:
+    """Identity counters past the copied ids (COPY gave every id explicitly)."""
+    identities = await conn.fetch(
+        "SELECT c.relname, a.attname FROM pg_attribute a "
+        "JOIN pg_class c ON c.oid = a.attrelid "
+        "WHERE a.attidentity <> '' AND c.relnamespace = 'public'::regnamespace"
+    )
+    for table, column in identities:
+        await conn.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+            f"coalesce(max({column}), 0) + 1, false) FROM {table}"
+        )
+
+
 async def _finish(side: Side, after_copy: list[str]) -> None:
     """Keys and indexes (original side), identity counters, statistics."""
     conn = await asyncpg.connect(side.url)
@@ -129,21 +143,8 @@ async def _finish(side: Side, after_copy: list[str]) -> None:
             wrong = await seed_schema.differences(conn, seed_schema.load())
             if wrong:
                 raise RuntimeError("original schema rebuilt wrong: " + "; ".join(wrong))
-        identities = await conn.fetch(
-            "SELECT c.relname, a.attname FROM pg_attribute a "
-            "JOIN pg_class c ON c.oid = a.attrelid "
-            "WHERE a.attidentity <> '' AND c.relnamespace = 'public'::regnamespace"
-        )
-        for table, column in identities:
-            await conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
-                f"coalesce(max({column}), 0) + 1, false) FROM {table}"
-            )
+        await restart_identities(conn)
         if side.name == "vde":
-            # Statistics first: the owner fill looks each item's first tile up
-            # by ref_item_id, and on fresh COPY rows without statistics the
-            # planner walks the primary key instead (hours for 574k tiles).
-            await conn.execute("ANALYZE")
             await migrate_database(side.url)
         # Same state on both sides: indexes freshly built (vde's grew row by row
         # during COPY, up to 1.6x larger), visibility map set, fresh statistics.
@@ -158,7 +159,7 @@ async def load(dataset: Dataset, sides: tuple[Side, Side]) -> float:
     started = datetime.now(UTC)
     progress = Progress("loading", dataset.row_count() * len(sides))
     try:
-        await asyncio.gather(*(_copy_all(side, dataset, progress) for side in sides))
+        await asyncio.gather(*(copy_all(side, dataset, progress) for side in sides))
     finally:
         progress.close()
     schema = seed_schema.load()

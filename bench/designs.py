@@ -30,7 +30,7 @@ from bench.compare import large_tables, seq_scans_by_plan
 from bench.designs_report import report
 from bench.designs_results import DESIGNS, DesignResult
 from bench.generate import BIG_MAP_OWNER, RANDOM_SEED, Facts
-from bench.workload import BULK_COLUMNS, BULK_TILES, NEW_ID_OFFSET, bulk_csv
+from bench.workload import BULK_COLUMNS, BULK_TILES, bulk_csv, bulk_map
 from vde.database import database_url
 from vde.mapping import queries
 from vde.mapping.coordinates import MapCoordinates
@@ -77,11 +77,6 @@ def _move(rng: random.Random, facts: Facts) -> Case:
     return case
 
 
-def _bulk(rng: random.Random, facts: Facts) -> Case:
-    return {"user": rng.randrange(5_000, 20_000), "group": 0,
-            "first_id": facts.next_tile_id + NEW_ID_OFFSET}
-
-
 def _page_args(limit: int | None) -> Callable[[Case], tuple[Any, ...]]:
     def args(case: Case) -> tuple[Any, ...]:
         coords = MapCoordinates(BIG_MAP_OWNER, 0, case["path"])
@@ -112,6 +107,11 @@ def _id(case: Case) -> tuple[Any, ...]:
     return (case["id"],)
 
 
+def _owner_and_id(case: Case) -> tuple[Any, ...]:
+    """vde's children query names the map's owner: its shard, on Citus."""
+    return (BIG_MAP_OWNER, case["id"])
+
+
 def _page(name: str, mode: str) -> Op:
     return Op(
         name, "read", 40, 8, _root,
@@ -133,8 +133,8 @@ OPS: list[Op] = [
         "adjacency list": [(sql.ADJ_DESCENDANTS, lambda c: (c["id"], None))],
     }),
     Op("children", "read", 300, 20, _at_depth(4), {
-        "vde": [(queries.CHILDREN_SQL, _id)],
-        "closure table": [(sql.CL_CHILDREN, _id)],
+        "vde": [(queries.CHILDREN_SQL, _owner_and_id)],
+        "closure table": [(sql.CL_CHILDREN, _owner_and_id)],
         "adjacency list": [(sql.ADJ_CHILDREN, _id)],
     }),
     Op("ancestors (of a depth-6 tile)", "read", 300, 20, _at_depth(6), {
@@ -168,7 +168,7 @@ OPS: list[Op] = [
         "vde": [(sql.VDE_TOUCH, _coords)],
         "trigger-free copy": [(sql.on_free(sql.VDE_TOUCH), _coords)],
     }),
-    Op("bulk load of a 20,000-tile map (one COPY)", "bulk", 8, 1, _bulk, {
+    Op("bulk load of a 20,000-tile map (one COPY)", "bulk", 8, 1, bulk_map, {
         "vde": [("vde_map_items", lambda c: ())],
         "trigger-free copy": [("free_map_items", lambda c: ())],
         "trigger-free, no depth index": [("plain_map_items", lambda c: ())],

@@ -27,32 +27,41 @@ TILE_COLUMNS = (
     "ref_item_id, created_at, updated_at"
 )
 _CONTENT = "b.title, b.content, b.preview, b.link"
+#: A tile's content is its own owner's: vde's key (docs/schema.md "Keys").
+CONTENT_KEY = "(coord_user_id, ref_item_id) REFERENCES vde_base_items (owner_id, id)"
+
+
+def foreign_keys(table: str) -> list[str]:
+    """vde's three foreign keys on a copy of its tiles, pointing into the copy.
+
+    ``LIKE ... INCLUDING ALL`` copies the keys they reference (the primary key
+    (coord_user_id, id) and UNIQUE (id)) but no foreign key.
+    """
+    return [
+        f"ALTER TABLE {table} "
+        f"ADD FOREIGN KEY (origin_id) REFERENCES {table} (id) ON DELETE SET NULL, "
+        f"ADD FOREIGN KEY (coord_user_id, parent_id) "
+        f"REFERENCES {table} (coord_user_id, id) ON DELETE CASCADE, "
+        f"ADD FOREIGN KEY {CONTENT_KEY} ON DELETE RESTRICT"
+    ]
+
 
 BUILD: list[str] = [
     # -- trigger-free copy -------------------------------------------------------
     "CREATE TABLE free_map_items (LIKE vde_map_items INCLUDING ALL)",
     f"INSERT INTO free_map_items OVERRIDING SYSTEM VALUE "
     f"SELECT {TILE_COLUMNS} FROM vde_map_items ORDER BY id",
-    "ALTER TABLE free_map_items "
-    "ADD FOREIGN KEY (origin_id) REFERENCES free_map_items (id) ON DELETE SET NULL, "
-    "ADD FOREIGN KEY (parent_id) REFERENCES free_map_items (id) ON DELETE CASCADE, "
-    "ADD FOREIGN KEY (ref_item_id) REFERENCES vde_base_items (id) ON DELETE RESTRICT",
+    *foreign_keys("free_map_items"),
     # The same without the depth-order index: what that index costs writes.
     "CREATE TABLE plain_map_items (LIKE free_map_items INCLUDING ALL)",
     f"INSERT INTO plain_map_items OVERRIDING SYSTEM VALUE "
     f"SELECT {TILE_COLUMNS} FROM vde_map_items ORDER BY id",
-    "ALTER TABLE plain_map_items "
-    "ADD FOREIGN KEY (origin_id) REFERENCES plain_map_items (id) ON DELETE SET NULL, "
-    "ADD FOREIGN KEY (parent_id) REFERENCES plain_map_items (id) ON DELETE CASCADE, "
-    "ADD FOREIGN KEY (ref_item_id) REFERENCES vde_base_items (id) ON DELETE RESTRICT",
+    *foreign_keys("plain_map_items"),
     # -- closure table ------------------------------------------------------------
     "CREATE TABLE cl_map_items (LIKE vde_map_items INCLUDING ALL)",
     f"INSERT INTO cl_map_items OVERRIDING SYSTEM VALUE "
     f"SELECT {TILE_COLUMNS} FROM vde_map_items ORDER BY id",
-    "ALTER TABLE cl_map_items "
-    "ADD FOREIGN KEY (origin_id) REFERENCES cl_map_items (id) ON DELETE SET NULL, "
-    "ADD FOREIGN KEY (parent_id) REFERENCES cl_map_items (id) ON DELETE CASCADE, "
-    "ADD FOREIGN KEY (ref_item_id) REFERENCES vde_base_items (id) ON DELETE RESTRICT",
+    *foreign_keys("cl_map_items"),
     # The closure design orders by its own depth column: no depth-order index.
     """DO $$ DECLARE i text; BEGIN
         FOR i IN SELECT indexname FROM pg_indexes
@@ -97,7 +106,7 @@ BUILD: list[str] = [
     "ALTER TABLE adj_map_items "
     "ADD FOREIGN KEY (origin_id) REFERENCES adj_map_items (id) ON DELETE SET NULL, "
     "ADD FOREIGN KEY (parent_id) REFERENCES adj_map_items (id) ON DELETE CASCADE, "
-    "ADD FOREIGN KEY (ref_item_id) REFERENCES vde_base_items (id) ON DELETE RESTRICT",
+    f"ADD FOREIGN KEY {CONTENT_KEY} ON DELETE RESTRICT",
     "CREATE INDEX adj_map_items_origin_id ON adj_map_items (origin_id)",
     "CREATE INDEX adj_map_items_ref_item_id ON adj_map_items (ref_item_id)",
     "CREATE INDEX adj_map_items_roots ON adj_map_items (coord_user_id, coord_group_id) "
@@ -126,7 +135,8 @@ def on_free(sql: str, table: str = "free_map_items") -> str:
 
 # -- vde's statements (reads: vde.mapping.queries; writes: the workload's) --------
 VDE_ANCESTORS = f"""SELECT {select_list(MapItem, "m")}, {_CONTENT}
-FROM vde_map_items m JOIN vde_base_items b ON b.id = m.ref_item_id
+FROM vde_map_items m JOIN vde_base_items b
+    ON b.owner_id = m.coord_user_id AND b.id = m.ref_item_id
 WHERE m.coord_user_id = $1 AND m.coord_group_id = $2 AND m.path = ANY ($3::varchar[])
 ORDER BY length(m.path) DESC"""
 VDE_MOVE = """UPDATE vde_map_items
@@ -150,11 +160,13 @@ CL_DESCENDANTS = f"""WITH page AS MATERIALIZED (
     LIMIT $2
 )
 SELECT page.*, {_CONTENT}
-FROM page JOIN vde_base_items b ON b.id = page.ref_item_id
+FROM page JOIN vde_base_items b
+    ON b.owner_id = page.coord_user_id AND b.id = page.ref_item_id
 ORDER BY page.depth, page.path"""
 CL_ANCESTORS = f"""SELECT {_CL_COLUMNS}, {_CONTENT}
 FROM cl_closure c JOIN cl_map_items m ON m.id = c.ancestor_id
-JOIN vde_base_items b ON b.id = m.ref_item_id
+JOIN vde_base_items b
+    ON b.owner_id = m.coord_user_id AND b.id = m.ref_item_id
 WHERE c.descendant_id = $1 AND c.depth >= 1
 ORDER BY c.depth"""
 CL_CHILDREN = queries.CHILDREN_SQL.replace("vde_map_items", "cl_map_items")
@@ -198,7 +210,8 @@ ADJ_DESCENDANTS = f"""WITH RECURSIVE sub(id, depth, path) AS (
 )
 SELECT {_ADJ_COLUMNS.format(path="page.path")}, {_CONTENT}
 FROM page JOIN adj_map_items m ON m.id = page.id
-JOIN vde_base_items b ON b.id = m.ref_item_id
+JOIN vde_base_items b
+    ON b.owner_id = m.coord_user_id AND b.id = m.ref_item_id
 ORDER BY page.depth, page.path"""
 ADJ_ANCESTORS = f"""WITH RECURSIVE up(id, parent_id, steps) AS (
     SELECT id, parent_id, 0 FROM adj_map_items WHERE id = $1
@@ -208,11 +221,13 @@ ADJ_ANCESTORS = f"""WITH RECURSIVE up(id, parent_id, steps) AS (
 )
 SELECT {_ADJ_COLUMNS.format(path="m.direction::text")}, {_CONTENT}
 FROM up JOIN adj_map_items m ON m.id = up.id
-JOIN vde_base_items b ON b.id = m.ref_item_id
+JOIN vde_base_items b
+    ON b.owner_id = m.coord_user_id AND b.id = m.ref_item_id
 WHERE up.steps >= 1
 ORDER BY up.steps"""
 ADJ_CHILDREN = f"""SELECT {_ADJ_COLUMNS.format(path="m.direction::text")}, {_CONTENT}
-FROM adj_map_items m JOIN vde_base_items b ON b.id = m.ref_item_id
+FROM adj_map_items m JOIN vde_base_items b
+    ON b.owner_id = m.coord_user_id AND b.id = m.ref_item_id
 WHERE m.parent_id = $1
 ORDER BY m.direction"""
 #: A subtree moves with its root: one row.

@@ -213,9 +213,14 @@ def _move_target(rng: random.Random, facts: Facts) -> Case:
     return case
 
 
-def _bulk_map(rng: random.Random, facts: Facts) -> Case:
-    # Users above 1001 own no map yet.
-    return {"user": rng.randrange(5_000, 20_000), "group": 0,
+def bulk_map(rng: random.Random, facts: Facts) -> Case:
+    """A new map of the big map's owner, in a group of its own.
+
+    A tile shows its own owner's content (vde's content key): the new tiles
+    show the first ``BULK_TILES`` base items, each of which the big map's
+    owner holds (its lowest-id tile is in the big map).
+    """
+    return {"user": BIG_MAP_OWNER, "group": rng.randrange(5_000, 20_000),
             "first_id": facts.next_tile_id + NEW_ID_OFFSET}
 
 
@@ -286,7 +291,7 @@ OPERATIONS: list[Operation] = [
               lambda rng, facts: {"user": rng.choice(facts.user_ids)},
               lambda c: (c["user"], 20)),
     Operation("delete subtree", "write", 7, 1, _big_at(3), _coords),
-    Operation("bulk load 20k-tile map", "bulk", 10, 1, _bulk_map, lambda c: ()),
+    Operation("bulk load 20k-tile map", "bulk", 10, 1, bulk_map, lambda c: ()),
     Operation("copy subtree", "write", 20, 6, _copy_target,
               lambda c: (*_coords(c), c["to_user"], c["to_group"], NEW_ID_OFFSET,
                          c["to_path"], c["to_parent"])),

@@ -33,10 +33,16 @@ VERSIONS = "vde_base_item_versions"
 TILES = "vde_map_items"
 
 FORWARDS = [
-    # The owner of the lowest-id tile showing each item; unshown items: 0.
-    f"""UPDATE {ITEMS} b SET owner_id = coalesce(
-    (SELECT m.coord_user_id FROM {TILES} m WHERE m.ref_item_id = b.id
-     ORDER BY m.id LIMIT 1), 0)""",
+    # Statistics first: rows just copied in (adopt, a restore) have none, and
+    # without them PostgreSQL plans the joins below as loops over a whole table.
+    f"ANALYZE {TILES}, {ITEMS}, {VERSIONS}",
+    # The owner of the lowest-id tile showing each item, all items in one pass
+    # over the tiles; then the unshown ones: 0.
+    f"""UPDATE {ITEMS} b SET owner_id = lowest.coord_user_id
+FROM (SELECT DISTINCT ON (ref_item_id) ref_item_id, coord_user_id FROM {TILES}
+      ORDER BY ref_item_id, id) lowest
+WHERE b.id = lowest.ref_item_id""",
+    f"UPDATE {ITEMS} SET owner_id = 0 WHERE owner_id IS NULL",
     f"""UPDATE {VERSIONS} v SET owner_id = b.owner_id
 FROM {ITEMS} b WHERE b.id = v.base_item_id""",
     # One copy, with its versions, per other owner showing an item; that
