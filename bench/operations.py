@@ -24,7 +24,7 @@ from typing import Any
 import asyncpg
 
 from bench.databases import Side
-from bench.generate import BASE_ITEMS, BIG_MAP_OWNER, RANDOM_SEED, Facts
+from bench.generate import BIG_MAP_OWNER, RANDOM_SEED, Facts
 from bench.workload import NEW_ID_OFFSET, ORIGINAL_SQL
 from vde.mapping import (
     MapCoordinates,
@@ -61,6 +61,17 @@ def subtree_paths(top: str, size: int) -> list[str]:
     return paths
 
 
+#: The base items the big subtrees show, the same ids and rows on both sides,
+#: far above the data set's ids: owner 4,999's own (vde's content key).
+BIG_SUBTREE_ITEMS = 2_000
+FIRST_SUBTREE_ITEM = 10_000_000
+
+_INSERT_ITEMS = """
+INSERT INTO {items} ({owner}id, title, content) OVERRIDING SYSTEM VALUE
+SELECT {owner_value}$1 + g, 'subtree item ' || g, 'text'
+FROM generate_series(1, $2) g
+"""
+
 _INSERT_LEVEL = """
 INSERT INTO {tiles} (coord_user_id, coord_group_id, path, item_type, parent_id,
                      ref_item_id)
@@ -76,10 +87,19 @@ async def add_big_subtrees(side: Side) -> None:
     tiles = side.table("map_items")
     conn = await asyncpg.connect(side.url)
     try:
+        vde = side.name == "vde"
+        await conn.execute(
+            _INSERT_ITEMS.format(
+                items=side.table("base_items"),
+                owner="owner_id, " if vde else "",
+                owner_value=f"{BIG_SUBTREE_OWNER}, " if vde else "",
+            ),
+            FIRST_SUBTREE_ITEM, BIG_SUBTREE_ITEMS,
+        )
         await conn.execute(
             f"INSERT INTO {tiles} (coord_user_id, coord_group_id, path, item_type, "
-            "ref_item_id) VALUES ($1, 0, '', 'user', 1)",
-            BIG_SUBTREE_OWNER,
+            "ref_item_id) VALUES ($1, 0, '', 'user', $2)",
+            BIG_SUBTREE_OWNER, FIRST_SUBTREE_ITEM + 1,
         )
         paths = subtree_paths("1", BIG_SUBTREE) + subtree_paths("2", BIG_SUBTREE)
         by_length: dict[int, list[str]] = {}
@@ -87,7 +107,10 @@ async def add_big_subtrees(side: Side) -> None:
             by_length.setdefault(len(path), []).append(path)
         for length in sorted(by_length):
             level = by_length[length]
-            items = [(index * 7_919) % BASE_ITEMS + 1 for index, _ in enumerate(level)]
+            items = [
+                FIRST_SUBTREE_ITEM + (index * 7_919) % BIG_SUBTREE_ITEMS + 1
+                for index, _ in enumerate(level)
+            ]
             await conn.execute(
                 _INSERT_LEVEL.format(tiles=tiles), BIG_SUBTREE_OWNER, level, items
             )
