@@ -105,7 +105,8 @@ class Facts:
     big_map: dict[str, int] = field(default_factory=dict)  # path -> tile id
     small_maps: list[tuple[int, int, int]] = field(default_factory=list)
     small_map_ids: dict[tuple[int, int, str], int] = field(default_factory=dict)
-    copied_origins: list[int] = field(default_factory=list)
+    #: (owner of the copy, id of the big-map tile it copies), one per copy
+    copied_origins: list[tuple[int, int]] = field(default_factory=list)
     session_tokens: list[str] = field(default_factory=list)
     api_keys: list[str] = field(default_factory=list)
     user_ids: list[str] = field(default_factory=list)
@@ -206,7 +207,7 @@ def _tiles(rng: random.Random, facts: Facts) -> Iterator[tuple[str, Row]]:
                 # A copy shows its origin's content.
                 origin = rng.randrange(2, len(facts.big_map) + 1)
                 ref_item = _ref_item(origin)
-                facts.copied_origins.append(origin)
+                facts.copied_origins.append((owner, origin))
             created = _stamp(tile_id)
             yield "map_items", (
                 tile_id, owner, group, path, "base" if path else "user", origin,

@@ -56,6 +56,19 @@ def _original_tables(sql: str) -> str:
     return sql
 
 
+#: vde's content join: a tile shows its own owner's base item.
+_OWNER_JOIN = "ON b.owner_id = m.coord_user_id AND b.id = m.ref_item_id"
+
+
+def _without_owner_join(sql: str) -> str:
+    """``sql`` joining content by item id alone: the original app's base items
+    have no owner (an id names one item in the whole database). The tile
+    filters stay, owner included, so both sides return the same tiles."""
+    trimmed = sql.replace(_OWNER_JOIN, "ON b.id = m.ref_item_id", 1)
+    assert trimmed != sql, f"no owner join in {sql!r}"
+    return trimmed
+
+
 # -- vde's shapes: the SQL vde ships (vde.<app>.queries); writes as the original's
 VDE_SQL: dict[str, str] = {
     "root of map": mapping.MAP_ROOT_SQL,
@@ -104,13 +117,22 @@ _ORIGINAL_TILES = f"""
 """
 ORIGINAL_SQL: dict[str, str] = {
     # Same statement (the original app's table names): only the schema differs.
+    "session by token": _original_tables(VDE_SQL["session by token"]),
+    # Same statement, content joined by item id (no owner in the original's keys).
     **{
-        name: _original_tables(VDE_SQL[name])
+        name: _without_owner_join(VDE_SQL[name])
         for name in (
             "root of map", "roots of user", "tile by coordinates", "children",
-            "copies of tile", "versions of item", "session by token",
+            "copies of tile",
         )
     },
+    # The original app's versions have no owner: the item id alone (one argument).
+    "versions of item": _without_column(
+        mapping.VERSIONS_SQL.replace(
+            "WHERE owner_id = $1 AND base_item_id = $2", "WHERE base_item_id = $1"
+        ),
+        "owner_id",
+    ),
     # The original app's apikey has no config_id (better-auth 1.7's).
     "api key by key": _original_tables(
         _without_column(auth.API_KEY_BY_HASH_SQL, "config_id")
@@ -189,18 +211,39 @@ _INNER_TILES = len(hex_tree(10**9, depth=5))
 
 
 def _inner_tile(rng: random.Random, facts: Facts) -> Case:
-    """A big-map tile that has children (depth 0-5)."""
-    return {"id": rng.randrange(1, _INNER_TILES + 1)}
+    """A big-map tile that has children (depth 0-5), with its owner."""
+    return {"user": BIG_MAP_OWNER, "id": rng.randrange(1, _INNER_TILES + 1)}
+
+
+def _copied_tile(rng: random.Random, facts: Facts) -> Case:
+    """A big-map tile that small maps copied, with the owner of one copy: vde
+    finds copies per owner (the owner's maps hold them)."""
+    owner, origin = rng.choice(facts.copied_origins)
+    return {"user": owner, "id": origin}
+
+
+def _big_map_item(rng: random.Random, facts: Facts) -> Case:
+    """A base item of the big map's owner: the big map's tile ``k`` shows item
+    ``k`` and has the lowest ids, so its owner keeps items 1..(its tiles)."""
+    return {"user": BIG_MAP_OWNER, "id": rng.randrange(1, len(facts.big_map) + 1)}
 
 
 def _copy_target(rng: random.Random, facts: Facts) -> Case:
-    """A depth-3 big-map subtree, copied to slot 1 under a leaf of a small map."""
-    case = _big(rng.choice(facts.big_map_paths(3)))
-    owner, group, _ = rng.choice(facts.small_maps)
-    leaf = rng.choice(facts.big_map_paths(3))  # small maps have the same paths
+    """A depth-3 big-map subtree, copied to the free centre slot of another
+    depth-3 tile of the big map (depths 4-7, as a leaf of a small map would).
+
+    The copied tiles keep their content (``ref_item_id``), and a tile shows only
+    its own owner's content (vde's key (``coord_user_id``, ``ref_item_id``) ->
+    base item (``owner_id``, ``id``)): on vde's side a copy to another owner's
+    map needs copies of the content as well, work the original app's statement
+    does not do. So the copy stays with the big map's owner, whose one map is
+    the big map, and both sides insert the same tiles under the same parent.
+    """
+    source, target = rng.sample(facts.big_map_paths(3), 2)
+    case = _big(source)
     case.update(
-        to_user=owner, to_group=group, to_path=f"{leaf},1",
-        to_parent=facts.small_map_ids[(owner, group, leaf)],
+        to_user=BIG_MAP_OWNER, to_group=0, to_path=f"{target},0",
+        to_parent=facts.big_map[target],
     )
     return case
 
@@ -249,6 +292,11 @@ def _coords(case: Case) -> tuple[Any, ...]:
     return (case["user"], case["group"], case["path"])
 
 
+def _owned(case: Case) -> tuple[Any, ...]:
+    """vde's (owner, id) of a tile or base item (vde.mapping.queries)."""
+    return (case["user"], case["id"])
+
+
 def _descendants(generations: int | None) -> Callable[[Case], tuple[Any, ...]]:
     """vde's parameters: the path range and the length bound, no page limit."""
 
@@ -274,12 +322,9 @@ OPERATIONS: list[Operation] = [
               lambda rng, facts: _big(rng.choice(
                   facts.big_map_paths(1) + facts.big_map_paths(2))),
               _descendants(2), lambda c: (*_coords(c), 2)),
-    Operation("children", "point", 500, 20, _inner_tile, lambda c: (c["id"],)),
-    Operation("copies of tile", "read", 60, 10,
-              lambda rng, facts: {"id": rng.choice(facts.copied_origins)},
-              lambda c: (c["id"],)),
-    Operation("versions of item", "point", 500, 20,
-              lambda rng, facts: {"id": rng.randrange(1, BASE_ITEMS + 1)},
+    Operation("children", "point", 500, 20, _inner_tile, _owned),
+    Operation("copies of tile", "read", 60, 10, _copied_tile, _owned),
+    Operation("versions of item", "point", 500, 20, _big_map_item, _owned,
               lambda c: (c["id"],)),
     Operation("api key by key", "read", 200, 10,
               lambda rng, facts: {"key": rng.choice(facts.api_keys)},
