@@ -6,6 +6,9 @@
 - The number of statements does not depend on the subtree's size, except
   copy's one statement per level (two when it clones content within one
   owner's maps: the items, then the tiles).
+- On one server adding a tile is one statement, creating a map one after the
+  owner's id, an edit two; whether the map tables are distributed is asked
+  once per connection.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from vde.database.pool_mode import connect_options
 from vde.mapping import (
     MapCoordinates,
     Tile,
@@ -35,8 +39,10 @@ from vde.mapping import (
 from vde.mapping.content import EDIT_SQL, LOCK_CONTENT_SQL
 from vde.mapping.copies import DRAW_IDS_SQL, DRAW_TILE_IDS_SQL
 from vde.mapping.deletes import CLEAR_ORIGINS_SQL
-from vde.mapping.tiles import DRAW_ITEM_ID_SQL
+from vde.mapping.layout import DISTRIBUTED_SQL, HAS_CITUS_SQL, distributed
+from vde.mapping.tiles import ADD_TILE_SQL, CREATE_MAP_SQL, DRAW_ITEM_ID_SQL
 from vde.mapping.versions import DRAW_VERSION_ID_SQL, append_version
+from vde.testing.fixtures import ScratchDatabase
 
 OWNER_FILTER = re.compile(r"\bcoord_user_id = \$\d")
 LOCK = re.compile(r"\bFOR (UPDATE|SHARE|NO KEY UPDATE|KEY SHARE)\b")
@@ -47,8 +53,10 @@ CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
 
 
 @asynccontextmanager
-async def logged(conn: asyncpg.Connection) -> AsyncIterator[list[str]]:
-    """vde's statements ``conn`` runs in the block.
+async def logged(
+    conn: asyncpg.Connection, *, every: bool = False
+) -> AsyncIterator[list[str]]:
+    """vde's statements ``conn`` runs in the block (``every``: all it runs).
 
     Left out: transaction control, and asyncpg's own introspection of a type
     the first time a statement uses it (pg_catalog only).
@@ -56,7 +64,7 @@ async def logged(conn: asyncpg.Connection) -> AsyncIterator[list[str]]:
     seen: list[str] = []
 
     def record(query: Any) -> None:
-        if "vde_" in query.query and not CONTROL.match(query.query):
+        if (every or "vde_" in query.query) and not CONTROL.match(query.query):
             seen.append(query.query)
 
     conn.add_query_logger(record)
@@ -151,32 +159,71 @@ async def test_statements_name_the_owner_and_do_not_grow_with_the_subtree(
         assert counts["43 tiles"] == counts["1 tile"] + 2 * per_level, (name, counts)
 
 
-async def test_adding_tiles_and_maps_names_the_owner(
+async def test_adding_tiles_and_maps_is_one_statement_each(
     root: Tile, vde_conn: asyncpg.Connection
 ) -> None:
     async with logged(vde_conn) as seen:
         await add_tile(vde_conn, MapCoordinates(root.coord_user_id, 0, "3"), "t", "c")
         await create_map(vde_conn, "ada", "Second", "s", group_id=7)
-    # add: the parent locked, the content's id drawn, tile and content;
-    # map: the owner's id, the content's id drawn, root and content.
-    assert len(seen) == 6
+    # add: the parent locked, content and tile; map: the owner's id, then
+    # root and content.
+    assert len(seen) == 3 and seen[::2] == [ADD_TILE_SQL, CREATE_MAP_SQL], seen
+    assert "FROM vde_user_mapping" in seen[1], seen[1]
     for sql in seen:
         _check_owner_filter("add", sql)
 
 
-async def test_a_new_version_has_its_id_drawn_before_the_insert(
+async def test_an_edit_is_the_lock_then_one_statement(
     root: Tile, vde_conn: asyncpg.Connection
 ) -> None:
     owner, home = root.coord_user_id, MapCoordinates.root(root.coord_user_id)
     async with logged(vde_conn) as seen:
         await update_content(vde_conn, home, title="t")
-    # the tile and its content locked, the version's id drawn, then the edit
-    assert seen == [LOCK_CONTENT_SQL, DRAW_VERSION_ID_SQL, EDIT_SQL]
+    # the tile and its content locked, then the version and the edit
+    assert seen == [LOCK_CONTENT_SQL, EDIT_SQL]
     async with logged(vde_conn) as seen:
         assert await append_version(vde_conn, owner, root.ref_item, "i", "c") == 2
     # the item locked, its next number read, the version's id drawn, the insert
     assert len(seen) == 4 and seen[2] == DRAW_VERSION_ID_SQL, seen
     assert re.search(r"VALUES \(\$1, \$2,", seen[3]), seen[3]  # id, owner given
+
+
+async def test_the_layout_is_asked_once_per_connection(
+    insert: Any, vde_conn: asyncpg.Connection, vde_db: ScratchDatabase
+) -> None:
+    await insert("vde_users", id="ada", email="ada@example.com")
+    async with logged(vde_conn, every=True) as first:
+        root = await create_map(vde_conn, "ada", "Ada", "a")
+    # no Citus here: the extension asked, the distribution table not
+    assert first.count(HAS_CITUS_SQL) == 1 and DISTRIBUTED_SQL not in first, first
+    home = MapCoordinates.root(root.coord_user_id)
+    async with logged(vde_conn, every=True) as later:
+        await add_tile(vde_conn, home.child(1), "t", "c")
+        await update_content(vde_conn, home, title="t2")
+        await create_map(vde_conn, "ada", "Second", "s", group_id=1)
+        assert await distributed(vde_conn) is False
+    assert HAS_CITUS_SQL not in later, later
+    other = await vde_db.connect()
+    try:
+        async with logged(other, every=True) as elsewhere:
+            await add_tile(other, home.child(2), "t", "c")
+        assert elsewhere.count(HAS_CITUS_SQL) == 1, elsewhere
+    finally:
+        await other.close()
+    # A pool lends the same connection again: asked on its first loan only.
+    pool = await asyncpg.create_pool(
+        **connect_options({"dsn": vde_db.url}), min_size=1, max_size=1
+    )
+    try:
+        asked, pids = [], set()
+        for step in (3, 4):
+            async with pool.acquire() as lent, logged(lent, every=True) as seen:
+                pids.add(lent.get_server_pid())
+                await add_tile(lent, home.child(step), "t", "c")
+            asked.append(seen.count(HAS_CITUS_SQL))
+        assert len(pids) == 1 and asked == [1, 0], (pids, asked)
+    finally:
+        await pool.close()
 
 
 async def _move_stale_tile(

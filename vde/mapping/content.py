@@ -15,6 +15,7 @@ from typing import Final
 
 from vde.errors import InvalidArgumentError
 from vde.mapping.arguments import check_optional_text, check_text, check_tile_ref
+from vde.mapping.layout import distributed
 from vde.mapping.models import BaseItemVersionRead, Tile
 from vde.mapping.places import TileRef, find_tile
 from vde.mapping.queries import versions
@@ -41,19 +42,21 @@ WHERE m.coord_user_id = $1 AND m.coord_group_id = $2 AND m.path = $3
 FOR NO KEY UPDATE OF b
 """
 
-#: $1: the item; $2/$4/$6/$8: whether title/content/preview/link were given,
-#: $3/$5/$7/$9: their values; $10: updated_by; $11: the item's owner; $12: the
-#: version's id (``DRAW_VERSION_ID_SQL``, so a server sharded by owner runs the
-#: whole statement on the owner's shard). Both parts see the item as it was
-#: before the statement, so the version holds the replaced content. RETURNING
-#: names the table by an alias: Citus 13 sends the INSERT to the shard's table
-#: but keeps a qualified RETURNING's table name ("missing FROM-clause entry").
-EDIT_SQL = f"""
+
+def _edit(version_id: str, id_column: str) -> str:
+    """$1: the item; $2/$4/$6/$8: whether title/content/preview/link were given,
+    $3/$5/$7/$9: their values; $10: updated_by; $11: the item's owner; the
+    version's id ``version_id`` written to ``id_column`` (both empty: the
+    column's default). Both parts see the item as it was before the statement,
+    so the version holds the replaced content. RETURNING names the table by an
+    alias: Citus 13 sends the INSERT to the shard's table but keeps a qualified
+    RETURNING's table name ("missing FROM-clause entry")."""
+    return f"""
 WITH version AS (
     INSERT INTO {BASE_ITEM_VERSIONS} AS nv
-        (id, owner_id, base_item_id, title, content, preview, link,
+        ({id_column}owner_id, base_item_id, title, content, preview, link,
          version_number, updated_by)
-    SELECT $12, b.owner_id, b.id, b.title, b.content, b.preview, b.link,
+    SELECT {version_id}b.owner_id, b.id, b.title, b.content, b.preview, b.link,
            {NEXT_VERSION_NUMBER.format(owner="$11")},
            $10
     FROM {BASE_ITEMS} b WHERE b.owner_id = $11 AND b.id = $1
@@ -68,6 +71,13 @@ UPDATE {BASE_ITEMS} SET
 WHERE owner_id = $11 AND id = $1
 RETURNING title, content, preview, link
 """
+
+
+#: One server: the version's id from its column's default.
+EDIT_SQL = _edit("", "")
+#: Distributed: $12, the version's id, drawn first (``DRAW_VERSION_ID_SQL``),
+#: so the sharded server runs the whole statement on the owner's shard.
+EDIT_DRAWN_SQL = _edit("$12, ", "id, ")
 
 #: The tile at $1-$3 and the base item it shows.
 TILE_CONTENT_SQL = f"""
@@ -110,15 +120,12 @@ async def update_content(
         args += [name in given, given.get(name)]
     async with transaction_of(executor) as conn:
         row = await find_tile(conn, tile, LOCK_CONTENT_SQL)
-        version_id = await conn.fetchval(DRAW_VERSION_ID_SQL)
-        edited = await conn.fetchrow(
-            EDIT_SQL,
-            row["ref_item_id"],
-            *args,
-            updated_by,
-            row["coord_user_id"],
-            version_id,
-        )
+        item = (row["ref_item_id"], *args, updated_by, row["coord_user_id"])
+        if await distributed(conn):
+            version_id = await conn.fetchval(DRAW_VERSION_ID_SQL)
+            edited = await conn.fetchrow(EDIT_DRAWN_SQL, *item, version_id)
+        else:
+            edited = await conn.fetchrow(EDIT_SQL, *item)
     assert edited is not None
     return Tile.model_validate({**dict(row), **dict(edited)})
 

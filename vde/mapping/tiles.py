@@ -1,17 +1,21 @@
 """Create a user's map and add tiles to it.
 
 A tile and its content are written together (a base item and the tile that
-shows it, in one statement with data-modifying CTEs). The content's id is
-drawn from its sequence first, by a statement that reads no table, so both
-INSERTs carry their values and a server sharded by owner runs the statement
-on the owner's shard alone. A new tile's parent is found from its
-coordinates first, locked FOR NO KEY UPDATE, so it cannot move away before
-the tile is in. That is the lock the
-tree check's write of the parent takes (a new child writes its parent's row,
-see ``docs/schema.md``): taken at once, two adders under one parent queue
-instead of both holding a weaker lock and deadlocking when each wants the
-stronger one. ``item_type`` follows from the place: 'user' for a map's root,
-'base' for every other tile. docs/usage.md ("The map's operations").
+shows it, in one statement with data-modifying CTEs), and a new tile's parent
+is found from its coordinates and locked FOR NO KEY UPDATE, so it cannot move
+away before the tile is in. That is the lock the tree check's write of the
+parent takes (a new child writes its parent's row, see ``docs/schema.md``):
+taken at once, two adders under one parent queue instead of both holding a
+weaker lock and deadlocking when each wants the stronger one. ``item_type``
+follows from the place: 'user' for a map's root, 'base' for every other tile.
+docs/usage.md ("The map's operations").
+
+On one server the parent's lock, the content and the tile are one statement,
+the content's id from its column's default. Where the map tables are
+distributed (``vde.mapping.layout``) the parent is locked and the content's
+id drawn from its sequence first, by statements of their own, so both
+INSERTs carry their values and the write runs on the owner's shard alone.
+Both write the same rows and take the same locks.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from vde.mapping.arguments import (
 )
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.item_types import MapItemType
+from vde.mapping.layout import distributed
 from vde.mapping.models import Tile
 from vde.mapping.owners import mapping_user_id_for
 from vde.mapping.places import refusing_taken
@@ -33,6 +38,9 @@ from vde.mapping.table_names import BASE_ITEMS, MAP_ITEMS
 from vde.transactions import Executor, transaction_of
 
 _NEW_CONTENT = f"INSERT INTO {BASE_ITEMS} (id, owner_id, title, content, preview, link)"
+_NEW_CONTENT_BY_DEFAULT = (
+    f"INSERT INTO {BASE_ITEMS} (owner_id, title, content, preview, link)"
+)
 #: The id of a tile's new content.
 DRAW_ITEM_ID_SQL = f"SELECT nextval(pg_get_serial_sequence('{BASE_ITEMS}', 'id'))::int"
 _RETURN_TILE = (
@@ -41,8 +49,8 @@ _RETURN_TILE = (
 
 
 def _new_tile(item_type: MapItemType) -> str:
-    """$1-$3: the tile's coordinates; $4: its parent (NULL: a root); $5-$8: its
-    content; $9: the content's id (``DRAW_ITEM_ID_SQL``)."""
+    """Distributed: $1-$3: the tile's coordinates; $4: its parent (NULL: a
+    root); $5-$8: its content; $9: the content's id (``DRAW_ITEM_ID_SQL``)."""
     return f"""
 WITH item AS (
     {_NEW_CONTENT} VALUES ($9, $1, $5, $6, $7, $8)
@@ -57,13 +65,46 @@ WITH item AS (
 """
 
 
-CREATE_MAP_SQL = _new_tile(MapItemType.USER)
-ADD_TILE_SQL = _new_tile(MapItemType.BASE)
-#: $1-$3: the new tile's parent's coordinates.
+CREATE_MAP_DRAWN_SQL = _new_tile(MapItemType.USER)
+ADD_TILE_DRAWN_SQL = _new_tile(MapItemType.BASE)
+#: Distributed: $1-$3: the new tile's parent's coordinates.
 LOCK_PARENT_SQL = f"""
 SELECT id FROM {MAP_ITEMS}
 WHERE coord_user_id = $1 AND coord_group_id = $2 AND path = $3
 FOR NO KEY UPDATE
+"""
+
+#: One server: $1-$3: the root's coordinates; $4-$7: its content.
+CREATE_MAP_SQL = f"""
+WITH item AS (
+    {_NEW_CONTENT_BY_DEFAULT} VALUES ($1, $4, $5, $6, $7)
+    RETURNING id, title, content, preview, link
+), tile AS (
+    INSERT INTO {MAP_ITEMS} (coord_user_id, coord_group_id, path, item_type,
+                               parent_id, ref_item_id)
+    SELECT $1, $2, $3, '{MapItemType.USER}', NULL, item.id FROM item
+    RETURNING *
+)
+{_RETURN_TILE}
+"""
+
+#: One server: $1-$3: the new tile's coordinates; $4: its parent's path;
+#: $5-$8: its content. No parent there: no row written, none returned.
+ADD_TILE_SQL = f"""
+WITH parent AS (
+    SELECT id FROM {MAP_ITEMS}
+    WHERE coord_user_id = $1 AND coord_group_id = $2 AND path = $4
+    FOR NO KEY UPDATE
+), item AS (
+    {_NEW_CONTENT_BY_DEFAULT} SELECT $1, $5, $6, $7, $8 FROM parent
+    RETURNING id, title, content, preview, link
+), tile AS (
+    INSERT INTO {MAP_ITEMS} (coord_user_id, coord_group_id, path, item_type,
+                               parent_id, ref_item_id)
+    SELECT $1, $2, $3, '{MapItemType.BASE}', parent.id, item.id FROM parent, item
+    RETURNING *
+)
+{_RETURN_TILE}
 """
 
 
@@ -89,21 +130,24 @@ async def create_map(
     async with transaction_of(executor) as conn:
         owner = await mapping_user_id_for(conn, auth_user_id)
         root = MapCoordinates.root(owner, group_id)
+        content_args = (title, content, preview, link)
         with refusing_taken(root):
             async with conn.transaction():
-                item_id = await conn.fetchval(DRAW_ITEM_ID_SQL)
-                row = await conn.fetchrow(
-                    CREATE_MAP_SQL,
-                    owner,
-                    group_id,
-                    "",
-                    None,
-                    title,
-                    content,
-                    preview,
-                    link,
-                    item_id,
-                )
+                if await distributed(conn):
+                    item_id = await conn.fetchval(DRAW_ITEM_ID_SQL)
+                    row = await conn.fetchrow(
+                        CREATE_MAP_DRAWN_SQL,
+                        owner,
+                        group_id,
+                        "",
+                        None,
+                        *content_args,
+                        item_id,
+                    )
+                else:
+                    row = await conn.fetchrow(
+                        CREATE_MAP_SQL, owner, group_id, "", *content_args
+                    )
     assert row is not None
     return Tile.model_validate(dict(row))
 
@@ -128,30 +172,33 @@ async def add_tile(
             f"{coords} is a map's root position; create_map makes a map's root"
         )
     _check_content(title, content, preview, link)
+    place = (coords.user_id, coords.group_id, coords.path)
+    content_args = (title, content, preview, link)
     with refusing_taken(coords):
         async with transaction_of(executor) as conn:
-            parent_id = await conn.fetchval(
-                LOCK_PARENT_SQL, coords.user_id, coords.group_id, parent.path
-            )
-            if parent_id is None:
-                raise TileNotFoundError(
-                    f"no tile at {parent} to be the parent of {coords}; "
-                    "add the parent first"
+            if await distributed(conn):
+                parent_id = await conn.fetchval(
+                    LOCK_PARENT_SQL, coords.user_id, coords.group_id, parent.path
                 )
-            item_id = await conn.fetchval(DRAW_ITEM_ID_SQL)
-            row = await conn.fetchrow(
-                ADD_TILE_SQL,
-                coords.user_id,
-                coords.group_id,
-                coords.path,
-                parent_id,
-                title,
-                content,
-                preview,
-                link,
-                item_id,
-            )
+                if parent_id is None:
+                    raise _no_parent(parent, coords)
+                item_id = await conn.fetchval(DRAW_ITEM_ID_SQL)
+                row = await conn.fetchrow(
+                    ADD_TILE_DRAWN_SQL, *place, parent_id, *content_args, item_id
+                )
+            else:
+                row = await conn.fetchrow(
+                    ADD_TILE_SQL, *place, parent.path, *content_args
+                )
+                if row is None:
+                    raise _no_parent(parent, coords)
     return Tile.model_validate(dict(row))
+
+
+def _no_parent(parent: MapCoordinates, coords: MapCoordinates) -> TileNotFoundError:
+    return TileNotFoundError(
+        f"no tile at {parent} to be the parent of {coords}; add the parent first"
+    )
 
 
 def _check_content(
