@@ -4,8 +4,8 @@
   $n``) and locks rows only through that filter; the one exception is named:
   clearing ``origin_id`` of the deleted tiles' copies, in any owner's map.
 - The number of statements does not depend on the subtree's size, except
-  copy's one statement per level (two when it clones content within one
-  owner's maps: the items, then the tiles).
+  copy's one statement per level (on a distributed database two when it
+  clones content within one owner's maps: the items, then the tiles).
 - On one server adding a tile is one statement, creating a map one after the
   owner's id, an edit two; whether the map tables are distributed is asked
   once per connection.
@@ -155,7 +155,7 @@ async def test_statements_name_the_owner_and_do_not_grow_with_the_subtree(
             counts[size] = len(statements)
             for sql in statements:
                 _check_owner_filter(name, sql)
-        per_level = {"copy": 2}.get(name, 1 if name.startswith("copy") else 0)
+        per_level = 1 if name.startswith("copy") else 0
         assert counts["43 tiles"] == counts["1 tile"] + 2 * per_level, (name, counts)
 
 

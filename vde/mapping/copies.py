@@ -10,12 +10,12 @@ owned by the target's owner, with the source's title, content, preview and
 link, so the copy can be edited alone. The ids of the copies and their items
 are drawn from their sequences first, all at once, by a statement that reads
 no table (a sharded server draws them where the sequences live), and each
-level takes its share. Into another owner's map one statement per level
-inserts the items and the tiles that show them; within one owner's maps the
-level's items go first, in a statement of their own, then the tiles, each
-INSERT alone in its statement: a server sharded by owner runs each on the
-owner's shard and commits in one phase. Either way each INSERT writes the
-target owner's rows only. Versions are
+level takes its share. One statement per level inserts the items and the
+tiles that show them, but within one owner's maps on a distributed database
+(``vde.mapping.layout``): there the level's items go first, in a statement of
+their own, then the tiles, each INSERT alone in its statement, so the server
+runs each on the owner's shard and commits in one phase. Either way each
+INSERT writes the target owner's rows only. Versions are
 not copied: a clone starts a history of its own. ``clone_content=False``
 makes copies show the source's base items, within the source owner's maps
 only (a tile shows only its own owner's content).
@@ -28,6 +28,7 @@ from vde.errors import InvalidArgumentError, InvalidMoveError, TileNotFoundError
 from vde.mapping.arguments import check_flag, check_target, check_tile_ref
 from vde.mapping.coordinates import MapCoordinates
 from vde.mapping.item_types import MapItemType
+from vde.mapping.layout import distributed
 from vde.mapping.models import Tile
 from vde.mapping.places import (
     TileRef,
@@ -112,11 +113,13 @@ FROM drawn
 
 
 COPY_LEVEL_SHARED_SQL = _copy_level(items=False, ref="drawn.ref_item_id")
-#: Into another owner's map: the items and the tiles in one statement.
+#: The items and the tiles in one statement: into another owner's map, and on
+#: one server within one owner's maps too.
 COPY_LEVEL_CLONED_SQL = _copy_level(items=True, ref="drawn.item_id")
-#: Within one owner's maps, first the level's items (``CLONE_LEVEL_ITEMS_SQL``),
-#: then the tiles that show them: each INSERT alone in its statement, so a
-#: server sharded by owner runs it on the owner's shard and commits in one phase.
+#: Within one owner's maps on a distributed server, first the level's items
+#: (``CLONE_LEVEL_ITEMS_SQL``), then the tiles that show them: each INSERT alone
+#: in its statement, so the server runs it on the owner's shard and commits in
+#: one phase.
 COPY_LEVEL_CLONES_SQL = _copy_level(items=False, ref="($11::int[])[$10 + drawn.n]")
 #: The level's new items, numbered as ``COPY_LEVEL_CLONES_SQL`` numbers their
 #: tiles (by path); $1-$5 and $8 as there, $6: the owner; $7: the ids drawn
@@ -173,15 +176,18 @@ async def copy_subtree(
                 )
             tree.check_fits(target)
             across = owner != target.user_id
+            # A sharded server writes one owner's items and tiles in separate
+            # statements (one shard, one phase); one server, in one.
+            split = clone_content and not across and await distributed(conn)
             sql = COPY_LEVEL_SHARED_SQL
             if clone_content:
-                sql = COPY_LEVEL_CLONED_SQL if across else COPY_LEVEL_CLONES_SQL
+                sql = COPY_LEVEL_CLONES_SQL if split else COPY_LEVEL_CLONED_SQL
             draw = DRAW_IDS_SQL if clone_content else DRAW_TILE_IDS_SQL
             ids = list(await conn.fetchrow(draw, tree.size))
             taken = 0
             for length in range(len(tree.place.path), tree.deepest + 1, 2):
                 source_level = (*coordinates_args(tree.place), length)
-                if clone_content and not across:
+                if split:
                     await conn.execute(
                         CLONE_LEVEL_ITEMS_SQL,
                         *source_level,
