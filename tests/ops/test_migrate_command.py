@@ -53,6 +53,13 @@ WHERE locktype = 'advisory' AND NOT granted AND classid = $1 AND objid = $2
 """
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """SIGINT back to its default in the child, as a terminal's command has it:
+    a pytest started as a shell's background job inherits SIGINT ignored, and a
+    Python started so never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_migrate(url: str, *args: str) -> subprocess.Popen[str]:
     """``piccolo vde migrate ARGS`` in the repository with ``DATABASE_URL=url``."""
     env = {**os.environ, "DATABASE_URL": url, "PYTHONIOENCODING": "utf-8"}
@@ -64,6 +71,7 @@ def start_migrate(url: str, *args: str) -> subprocess.Popen[str]:
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
     )
 
 
