@@ -181,7 +181,7 @@ async def add_tile(
                     LOCK_PARENT_SQL, coords.user_id, coords.group_id, parent.path
                 )
                 if parent_id is None:
-                    raise _no_parent(parent, coords)
+                    raise TileNotFoundError(_no_parent(parent, coords))
                 item_id = await conn.fetchval(DRAW_ITEM_ID_SQL)
                 row = await conn.fetchrow(
                     ADD_TILE_DRAWN_SQL, *place, parent_id, *content_args, item_id
@@ -191,14 +191,12 @@ async def add_tile(
                     ADD_TILE_SQL, *place, parent.path, *content_args
                 )
                 if row is None:
-                    raise _no_parent(parent, coords)
+                    raise TileNotFoundError(_no_parent(parent, coords))
     return Tile.model_validate(dict(row))
 
 
-def _no_parent(parent: MapCoordinates, coords: MapCoordinates) -> TileNotFoundError:
-    return TileNotFoundError(
-        f"no tile at {parent} to be the parent of {coords}; add the parent first"
-    )
+def _no_parent(parent: MapCoordinates, coords: MapCoordinates) -> str:
+    return f"no tile at {parent} to be the parent of {coords}; add the parent first"
 
 
 def _check_content(
