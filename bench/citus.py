@@ -30,18 +30,14 @@ from typing import Any
 
 import asyncpg
 
-from bench import seed_schema
-from bench.databases import Side, _finish, copy_all
+from bench.databases import _finish, copy_into_vde
 from bench.generate import BIG_MAP_OWNER, RANDOM_SEED, Dataset, Facts, generate
 from bench.operations import VDE, _subtree, _tile
-from bench.progress import Progress
 from vde.database import database_url
-from vde.database.forwards import migrate_database
 from vde.database.scratch import create_database, drop_database, scratch_name
 from vde.mapping import MapCoordinates, descendants, history, neighbourhood, queries
 from vde.mapping import tile_at as tile_at_op
 from vde.mapping.deletes import CLEAR_ORIGINS_SQL
-from vde.ops.adopt.owners import OWNER_MIGRATION
 from vde.ops.distribute import distribute
 from vde.testing.citus import shard_log
 
@@ -127,13 +123,7 @@ def _cluster(*args: str) -> None:
 async def _load(url: str, dataset: Dataset, citus: bool) -> float:
     """vde's side of ``bench.databases.load``, then distribute on the cluster."""
     started = time.perf_counter()
-    await migrate_database(url, stop=OWNER_MIGRATION)
-    side = Side("vde", url, {k: v[0] for k, v in seed_schema.TABLES.items()})
-    progress = Progress("loading", dataset.row_count())
-    try:
-        await copy_all(side, dataset, progress)
-    finally:
-        progress.close()
+    side = await copy_into_vde(url, dataset)
     await _finish(side, [])
     if citus:
         await distribute(url, apply=True)

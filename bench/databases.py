@@ -133,6 +133,19 @@ async def restart_identities(conn: asyncpg.Connection) -> None:
         )
 
 
+async def copy_into_vde(url: str, dataset: Dataset) -> Side:
+    """vde's side alone: migrated up to the owner migration (the original app's
+    rows have no owner), then the data set COPYed in; the rest is the caller's."""
+    await migrate_database(url, stop=OWNER_MIGRATION)
+    side = Side("vde", url, {k: v[0] for k, v in seed_schema.TABLES.items()})
+    progress = Progress("loading", dataset.row_count())
+    try:
+        await copy_all(side, dataset, progress)
+    finally:
+        progress.close()
+    return side
+
+
 async def _finish(side: Side, after_copy: list[str]) -> None:
     """Keys and indexes (original side), identity counters, statistics."""
     conn = await asyncpg.connect(side.url)

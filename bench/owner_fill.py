@@ -17,14 +17,11 @@ import time
 
 import asyncpg
 
-from bench import seed_schema
-from bench.databases import Side, copy_all, restart_identities
+from bench.databases import copy_into_vde, restart_identities
 from bench.generate import generate
-from bench.progress import Progress
 from vde.database import database_url
 from vde.database.forwards import migrate_database
 from vde.database.scratch import create_database, drop_database, scratch_name
-from vde.ops.adopt.owners import OWNER_MIGRATION
 
 #: The first migration after the fill: applying up to it runs column and fill.
 AFTER_FILL = ("mapping", "2026-12-03T13:16:35:144396")
@@ -39,13 +36,7 @@ async def main(tiles: int | None) -> None:
     name = scratch_name("bench_owner_fill")
     url = await create_database(server, name)
     try:
-        await migrate_database(url, stop=OWNER_MIGRATION)
-        side = Side("vde", url, {k: v[0] for k, v in seed_schema.TABLES.items()})
-        progress = Progress("loading", dataset.row_count())
-        try:
-            await copy_all(side, dataset, progress)
-        finally:
-            progress.close()
+        await copy_into_vde(url, dataset)
         conn = await asyncpg.connect(url)
         try:
             await restart_identities(conn)

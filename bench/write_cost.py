@@ -16,19 +16,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import time
-from collections.abc import Awaitable, Callable
 
 import asyncpg
 
+from bench.parent_write import Op, timed
 from bench.tree_check import TILES, copy, realistic_map
 from vde.database import database_url
 from vde.database.forwards import migrate_database
 from vde.database.scratch import create_database, drop_database, scratch_name
+from vde.ops.adopt.owners import OWNER_MIGRATION
 
-#: The first migration of the owner in every key: "before" stops short of it.
-OWNER_KEYS = ("mapping", "2026-12-03T13:16:12:811542")
-Op = Callable[[asyncpg.Connection], Awaitable[object]]
 REPEAT = 196
 
 INSERT_CHILD = (
@@ -98,17 +95,6 @@ async def load(url: str) -> None:
         await conn.close()
 
 
-async def timed(conn: asyncpg.Connection, op: Op) -> float:
-    transaction = conn.transaction()
-    await transaction.start()
-    try:
-        started = time.perf_counter()
-        await op(conn)
-        return (time.perf_counter() - started) * 1000
-    finally:
-        await transaction.rollback()
-
-
 async def bench(urls: dict[str, str], rounds: int) -> dict[str, dict[str, float]]:
     conns = {name: await asyncpg.connect(url) for name, url in urls.items()}
     try:
@@ -140,7 +126,7 @@ async def main(rounds: int) -> None:
     try:
         for schema, name in names.items():
             urls[schema] = await create_database(server, name)
-            stop = OWNER_KEYS if schema == "before" else None
+            stop = OWNER_MIGRATION if schema == "before" else None
             await migrate_database(urls[schema], stop)
             await load(urls[schema])
         conn = await asyncpg.connect(urls["after"])
