@@ -57,13 +57,29 @@ def insert(vde_conn: asyncpg.Connection) -> Insert:
     return run
 
 
-@pytest.fixture
-def rejects(vde_conn: asyncpg.Connection) -> Rejects:
-    """Run a write the database must refuse; check the error and that nothing changed.
+#: How ``rejects`` checks the error it caught against the one named: the
+#: caught error, the class, the constraint and the column named.
+Judge = Callable[
+    [asyncpg.PostgresError, type[asyncpg.PostgresError], str | None, str | None],
+    None,
+]
 
-    ``action`` is SQL (run on ``vde_conn``) or a no-argument coroutine function (a
-    Piccolo query). ``constraint`` is None for NOT NULL, which names the column.
-    """
+
+def exact_error(
+    found: asyncpg.PostgresError,
+    error: type[asyncpg.PostgresError],
+    constraint: str | None,
+    column: str | None,
+) -> None:
+    """The class, constraint and column of one server's error, exactly."""
+    assert type(found) is error, found
+    assert found.constraint_name == constraint
+    if column is not None:
+        assert found.column_name == column
+
+
+def rejecting(conn: asyncpg.Connection, judge: Judge = exact_error) -> Rejects:
+    """A ``rejects`` on ``conn`` that checks the error with ``judge``."""
 
     async def check(
         action: str | Callable[[], Awaitable[Any]],
@@ -74,21 +90,28 @@ def rejects(vde_conn: asyncpg.Connection) -> Rejects:
         column: str | None = None,
     ) -> asyncpg.PostgresError:
         watched = [tables] if isinstance(tables, str) else list(tables)
-        before = {table: await table_rows(vde_conn, table) for table in watched}
+        before = {table: await table_rows(conn, table) for table in watched}
         with pytest.raises(asyncpg.PostgresError) as caught:
             if isinstance(action, str):
-                await vde_conn.execute(action, *args)
+                await conn.execute(action, *args)
             else:
                 await action()
-        assert type(caught.value) is error, caught.value
-        assert caught.value.constraint_name == constraint
-        if column is not None:
-            assert caught.value.column_name == column
+        judge(caught.value, error, constraint, column)
         for table in watched:
-            assert await table_rows(vde_conn, table) == before[table], table
+            assert await table_rows(conn, table) == before[table], table
         return caught.value
 
     return check
+
+
+@pytest.fixture
+def rejects(vde_conn: asyncpg.Connection) -> Rejects:
+    """Run a write the database must refuse; check the error and that nothing changed.
+
+    ``action`` is SQL (run on ``vde_conn``) or a no-argument coroutine function (a
+    Piccolo query). ``constraint`` is None for NOT NULL, which names the column.
+    """
+    return rejecting(vde_conn)
 
 
 @pytest_asyncio.fixture

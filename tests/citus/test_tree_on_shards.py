@@ -29,14 +29,11 @@ Not rerun, each for a reason of the cluster's, not of the check's:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
-
 import asyncpg
 import pytest
 from asyncpg.exceptions import InternalServerError
 
-from tests.conftest import Rejects, table_rows
+from tests.conftest import Rejects, rejecting
 from tests.mapping.test_tree import (  # noqa: F401 (fixtures and tests rerun)
     branch,
     other_root,
@@ -56,29 +53,18 @@ from tests.mapping.test_tree import (  # noqa: F401 (fixtures and tests rerun)
 from vde.mapping.violations import broken_rule
 
 
+def rule_on_a_shard(
+    found: asyncpg.PostgresError,
+    error: type[asyncpg.PostgresError],
+    constraint: str | None,
+    column: str | None,
+) -> None:
+    """The class named, or a worker's XX000, and the rule as vde reads it."""
+    assert type(found) in (error, InternalServerError), found
+    assert broken_rule(found) == constraint, found
+
+
 @pytest.fixture
 def rejects(vde_conn: asyncpg.Connection) -> Rejects:
     """tests/conftest.py's ``rejects``, reading the rule as vde does on a shard."""
-
-    async def check(
-        action: str | Callable[[], Awaitable[Any]],
-        *args: Any,
-        error: type[asyncpg.PostgresError],
-        constraint: str | None,
-        tables: str | Sequence[str],
-        column: str | None = None,
-    ) -> asyncpg.PostgresError:
-        watched = [tables] if isinstance(tables, str) else list(tables)
-        before = {table: await table_rows(vde_conn, table) for table in watched}
-        with pytest.raises(asyncpg.PostgresError) as caught:
-            if isinstance(action, str):
-                await vde_conn.execute(action, *args)
-            else:
-                await action()
-        assert type(caught.value) in (error, InternalServerError), caught.value
-        assert broken_rule(caught.value) == constraint, caught.value
-        for table in watched:
-            assert await table_rows(vde_conn, table) == before[table], table
-        return caught.value
-
-    return check
+    return rejecting(vde_conn, rule_on_a_shard)
