@@ -38,12 +38,12 @@ from vde.mapping.places import (
     refusing_taken,
 )
 from vde.mapping.queries import tile_at
-from vde.mapping.table_names import BASE_ITEMS, MAP_ITEMS
+from vde.mapping.table_names import BASE_ITEMS, MAP_ITEMS, next_id
 from vde.transactions import Executor, transaction_of
 
 
 def _sequence(table: str) -> str:
-    return f"array_agg(nextval(pg_get_serial_sequence('{table}', 'id'))::int)"
+    return f"array_agg({next_id(table)})"
 
 
 #: $1: how many tiles the copy makes: their ids (and their items' ids).

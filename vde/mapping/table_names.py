@@ -16,3 +16,10 @@ BASE_ITEMS: str = BaseItem._meta.tablename
 BASE_ITEM_VERSIONS: str = BaseItemVersion._meta.tablename
 #: Auth user -> integer map owner.
 USER_MAPPING: str = UserMapping._meta.tablename
+
+
+def next_id(table: str) -> str:
+    """The next id of ``table`` from its column's sequence, as an expression: a
+    write that needs its ids before it inserts (on Citus, to be routed to the
+    owner's shard) draws them with it in a statement that reads no table."""
+    return f"nextval(pg_get_serial_sequence('{table}', 'id'))::int"

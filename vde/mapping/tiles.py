@@ -34,7 +34,7 @@ from vde.mapping.layout import distributed
 from vde.mapping.models import Tile
 from vde.mapping.owners import mapping_user_id_for
 from vde.mapping.places import refusing_taken
-from vde.mapping.table_names import BASE_ITEMS, MAP_ITEMS
+from vde.mapping.table_names import BASE_ITEMS, MAP_ITEMS, next_id
 from vde.transactions import Executor, transaction_of
 
 _NEW_CONTENT = f"INSERT INTO {BASE_ITEMS} (id, owner_id, title, content, preview, link)"
@@ -42,7 +42,7 @@ _NEW_CONTENT_BY_DEFAULT = (
     f"INSERT INTO {BASE_ITEMS} (owner_id, title, content, preview, link)"
 )
 #: The id of a tile's new content.
-DRAW_ITEM_ID_SQL = f"SELECT nextval(pg_get_serial_sequence('{BASE_ITEMS}', 'id'))::int"
+DRAW_ITEM_ID_SQL = f"SELECT {next_id(BASE_ITEMS)}"
 _RETURN_TILE = (
     "SELECT tile.*, item.title, item.content, item.preview, item.link FROM tile, item"
 )

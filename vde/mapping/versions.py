@@ -21,7 +21,7 @@ from vde.mapping.arguments import (
     check_optional_text,
     check_text,
 )
-from vde.mapping.table_names import BASE_ITEM_VERSIONS, BASE_ITEMS
+from vde.mapping.table_names import BASE_ITEM_VERSIONS, BASE_ITEMS, next_id
 from vde.transactions import Executor, transaction_of
 
 #: The number of base item $1's next version, its owner the parameter
@@ -32,9 +32,7 @@ NEXT_VERSION_NUMBER = f"""(SELECT coalesce(max(v.version_number), 0) + 1
 #: The id of a new version, drawn first by a statement that reads no table: a
 #: server sharded by owner draws it where the sequence lives and then runs the
 #: INSERT, id in hand, on the owner's shard alone, committing in one phase.
-DRAW_VERSION_ID_SQL = (
-    f"SELECT nextval(pg_get_serial_sequence('{BASE_ITEM_VERSIONS}', 'id'))::int"
-)
+DRAW_VERSION_ID_SQL = f"SELECT {next_id(BASE_ITEM_VERSIONS)}"
 
 _LOCK_ITEM = (
     f"SELECT 1 FROM {BASE_ITEMS} WHERE owner_id = $1 AND id = $2 FOR NO KEY UPDATE"
